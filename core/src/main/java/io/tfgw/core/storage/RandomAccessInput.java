@@ -1,0 +1,41 @@
+package io.tfgw.core.storage;
+
+import java.io.Closeable;
+import java.io.InputStream;
+
+/**
+ * Positional reads of one file. Thread-safe for concurrent positional reads. Reading past the end is a
+ * {@link StorageException} that names the file, the position and the length.
+ */
+public interface RandomAccessInput extends Closeable {
+  Location location();
+
+  long length();
+
+  /** Reads exactly {@code length} bytes starting at {@code position}. */
+  void readFully(long position, byte[] buffer, int offset, int length);
+
+  default byte[] readFully(long position, int length) {
+    byte[] bytes = new byte[length];
+    readFully(position, bytes, 0, length);
+    return bytes;
+  }
+
+  /** The last {@code min(length, length())} bytes of the file. */
+  default byte[] readTail(int length) {
+    long fileLength = length();
+    int n = (int) Math.min(length, fileLength);
+    return readFully(fileLength - n, n);
+  }
+
+  /**
+   * A sequential stream over {@code [position, position + length)}, for copying large ranges in one pass.
+   * Backends override it where one request beats many (an HTTP range GET).
+   */
+  default InputStream stream(long position, long length) {
+    return new PositionalInputStream(this, position, length);
+  }
+
+  @Override
+  void close();
+}

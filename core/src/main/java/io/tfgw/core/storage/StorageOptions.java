@@ -1,0 +1,49 @@
+package io.tfgw.core.storage;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Settings for storage backends (an S3 endpoint, path-style addressing, ...). Keys are backend-defined strings
+ * such as {@code s3.endpoint}; unset keys fall back to the backend's defaults (environment, default chains).
+ */
+public final class StorageOptions {
+  private final Map<String, String> values;
+
+  private StorageOptions(Map<String, String> values) {
+    this.values = Collections.unmodifiableMap(new LinkedHashMap<>(values));
+  }
+
+  public static StorageOptions defaults() {
+    return new StorageOptions(Map.of());
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  public Optional<String> get(String key) {
+    return Optional.ofNullable(values.get(key));
+  }
+
+  public Map<String, String> asMap() {
+    return values;
+  }
+
+  public static final class Builder {
+    private final Map<String, String> values = new LinkedHashMap<>();
+
+    public Builder set(String key, String value) {
+      if (value != null) {
+        values.put(key, value);
+      }
+      return this;
+    }
+
+    public StorageOptions build() {
+      return new StorageOptions(values);
+    }
+  }
+}

@@ -1,0 +1,108 @@
+package io.tfgw.core.storage;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.ServiceLoader;
+
+/**
+ * The {@link Storage} the application uses: it sends each call to the backend for the location's scheme, creating
+ * backends on first use. Backends come from {@link ServiceLoader} or are registered explicitly.
+ */
+public final class StorageRouter implements Storage {
+  private final StorageOptions options;
+  private final Map<String, StorageProvider> providers = new HashMap<>();
+  private final Map<String, Storage> open = new LinkedHashMap<>();
+
+  private StorageRouter(StorageOptions options) {
+    this.options = options;
+  }
+
+  /** A router over every backend on the class path. */
+  public static StorageRouter create(StorageOptions options) {
+    StorageRouter router = new StorageRouter(options);
+    for (StorageProvider provider : ServiceLoader.load(StorageProvider.class, StorageRouter.class.getClassLoader())) {
+      router.register(provider);
+    }
+    return router;
+  }
+
+  public static StorageRouter create() {
+    return create(StorageOptions.defaults());
+  }
+
+  public StorageRouter register(StorageProvider provider) {
+    for (String scheme : provider.schemes()) {
+      providers.put(scheme, provider);
+    }
+    return this;
+  }
+
+  public StorageOptions options() {
+    return options;
+  }
+
+  /** The backend serving this location. */
+  public synchronized Storage backendFor(Location location) {
+    String scheme = location.scheme();
+    Storage storage = open.get(scheme);
+    if (storage == null) {
+      StorageProvider provider = providers.get(scheme);
+      if (provider == null) {
+        throw new StorageException("No storage backend for " + scheme + " locations (" + location
+            + "); available: " + providers.keySet());
+      }
+      storage = provider.create(options, this);
+      open.put(scheme, storage);
+    }
+    return storage;
+  }
+
+  @Override
+  public InputFile inputFile(Location location) {
+    return backendFor(location).inputFile(location);
+  }
+
+  @Override
+  public OutputFile outputFile(Location location) {
+    return backendFor(location).outputFile(location);
+  }
+
+  @Override
+  public List<FileEntry> list(Location directory) {
+    return backendFor(directory).list(directory);
+  }
+
+  @Override
+  public boolean exists(Location location) {
+    return backendFor(location).exists(location);
+  }
+
+  @Override
+  public boolean isDirectory(Location location) {
+    return backendFor(location).isDirectory(location);
+  }
+
+  @Override
+  public void delete(Location location) {
+    backendFor(location).delete(location);
+  }
+
+  @Override
+  public synchronized void close() {
+    List<RuntimeException> failures = new ArrayList<>();
+    for (Storage storage : open.values()) {
+      try {
+        storage.close();
+      } catch (RuntimeException e) {
+        failures.add(e);
+      }
+    }
+    open.clear();
+    if (!failures.isEmpty()) {
+      throw failures.get(0);
+    }
+  }
+}

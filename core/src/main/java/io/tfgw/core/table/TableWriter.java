@@ -1,0 +1,144 @@
+package io.tfgw.core.table;
+
+import io.tfgw.core.io.Crc32c;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.util.Arrays;
+
+/**
+ * Writes a table file byte-identical to TF's {@code TableBuilder} with {@code kNoCompression} (the setting of both
+ * checkpoint writers): 256 KiB data blocks with restart interval 16, an empty metaindex block, an index block with
+ * restart interval 1 whose keys are the shortest separators between blocks, and the 48-byte footer.
+ */
+public final class TableWriter {
+  private final OutputStream out;
+  private final int blockSize;
+  private final BlockBuilder dataBlock = new BlockBuilder(TableFormat.DEFAULT_RESTART_INTERVAL);
+  private final BlockBuilder indexBlock = new BlockBuilder(1);
+  private long offset;
+  private byte[] lastKey;
+  private BlockHandle pendingHandle;
+  private boolean finished;
+
+  public TableWriter(OutputStream out) {
+    this(out, TableFormat.DEFAULT_BLOCK_SIZE);
+  }
+
+  public TableWriter(OutputStream out, int blockSize) {
+    this.out = out;
+    this.blockSize = blockSize;
+  }
+
+  /** Adds an entry; keys must be strictly increasing in unsigned bytewise order. */
+  public void add(byte[] key, byte[] value) {
+    if (finished) {
+      throw new IllegalStateException("table already finished");
+    }
+    if (lastKey != null && Arrays.compareUnsigned(key, lastKey) <= 0) {
+      throw new IllegalArgumentException("table keys must be strictly increasing");
+    }
+    if (pendingHandle != null) {
+      indexBlock.add(shortestSeparator(lastKey, key), pendingHandle.encode());
+      pendingHandle = null;
+    }
+    lastKey = key;
+    dataBlock.add(key, value);
+    if (dataBlock.currentSizeEstimate() >= blockSize) {
+      flush();
+    }
+  }
+
+  private void flush() {
+    if (dataBlock.isEmpty()) {
+      return;
+    }
+    pendingHandle = writeBlock(dataBlock);
+  }
+
+  private BlockHandle writeBlock(BlockBuilder block) {
+    byte[] contents = block.finish();
+    block.reset();
+    BlockHandle handle = new BlockHandle(offset, contents.length);
+    byte[] trailer = new byte[TableFormat.BLOCK_TRAILER_LENGTH];
+    trailer[0] = TableFormat.NO_COMPRESSION;
+    java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+    crc.update(contents);
+    crc.update(trailer, 0, 1);
+    putFixed32(trailer, 1, Crc32c.mask((int) crc.getValue()));
+    write(contents);
+    write(trailer);
+    return handle;
+  }
+
+  /** Writes the metaindex, index and footer. Does not close the stream. */
+  public void finish() {
+    flush();
+    finished = true;
+    BlockHandle metaindex = writeBlock(new BlockBuilder(TableFormat.DEFAULT_RESTART_INTERVAL));
+    if (pendingHandle != null) {
+      indexBlock.add(shortSuccessor(lastKey), pendingHandle.encode());
+      pendingHandle = null;
+    }
+    BlockHandle indexHandle = writeBlock(indexBlock);
+    ByteArrayOutputStream footer = new ByteArrayOutputStream(TableFormat.FOOTER_LENGTH);
+    metaindex.encodeTo(footer);
+    indexHandle.encodeTo(footer);
+    byte[] bytes = Arrays.copyOf(footer.toByteArray(), TableFormat.FOOTER_LENGTH);
+    putFixed32(bytes, 40, (int) TableFormat.MAGIC);
+    putFixed32(bytes, 44, (int) (TableFormat.MAGIC >>> 32));
+    write(bytes);
+  }
+
+  /** Bytes written so far. */
+  public long offset() {
+    return offset;
+  }
+
+  private void write(byte[] bytes) {
+    try {
+      out.write(bytes);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    offset += bytes.length;
+  }
+
+  private static void putFixed32(byte[] b, int at, int v) {
+    b[at] = (byte) v;
+    b[at + 1] = (byte) (v >>> 8);
+    b[at + 2] = (byte) (v >>> 16);
+    b[at + 3] = (byte) (v >>> 24);
+  }
+
+  /** BytewiseComparator::FindShortestSeparator: a short key k with start <= k < limit. */
+  static byte[] shortestSeparator(byte[] start, byte[] limit) {
+    int min = Math.min(start.length, limit.length);
+    int diff = 0;
+    while (diff < min && start[diff] == limit[diff]) {
+      diff++;
+    }
+    if (diff < min) {
+      int b = start[diff] & 0xff;
+      if (b < 0xff && b + 1 < (limit[diff] & 0xff)) {
+        byte[] out = Arrays.copyOf(start, diff + 1);
+        out[diff]++;
+        return out;
+      }
+    }
+    return start;
+  }
+
+  /** BytewiseComparator::FindShortSuccessor: a short key >= key. */
+  static byte[] shortSuccessor(byte[] key) {
+    for (int i = 0; i < key.length; i++) {
+      if ((key[i] & 0xff) != 0xff) {
+        byte[] out = Arrays.copyOf(key, i + 1);
+        out[i]++;
+        return out;
+      }
+    }
+    return key;
+  }
+}

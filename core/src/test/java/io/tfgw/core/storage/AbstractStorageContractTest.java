@@ -1,0 +1,219 @@
+package io.tfgw.core.storage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The behaviour every {@link Storage} backend promises. Each backend runs it by subclassing with a small class that
+ * supplies the storage and an empty root (Trino's AbstractTestTrinoFileSystem is the model). Capability hooks let a
+ * backend state what it cannot do, instead of skipping tests silently.
+ */
+public abstract class AbstractStorageContractTest {
+  /** The storage under test. */
+  protected abstract Storage storage();
+
+  /** An empty directory (prefix) the test may fill. */
+  protected abstract Location root();
+
+  /** Whether the backend can hold directories with no files (local disks can; object stores cannot). */
+  protected boolean hasRealDirectories() {
+    return false;
+  }
+
+  @BeforeEach
+  void rootIsEmpty() {
+    assertThat(storage().list(root())).as("the test root must start empty").isEmpty();
+  }
+
+  protected Location write(String relative, byte[] content) {
+    Location loc = root().resolve(relative);
+    storage().outputFile(loc).write(content);
+    return loc;
+  }
+
+  private static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void committedOutputReadsBackWithPositionalReads() {
+    byte[] content = new byte[300_000];
+    new Random(1).nextBytes(content);
+    Location loc = write("a/b/data.bin", content);
+
+    InputFile in = storage().inputFile(loc);
+    assertThat(in.exists()).isTrue();
+    assertThat(in.length()).isEqualTo(content.length);
+    try (RandomAccessInput r = in.open()) {
+      assertThat(r.length()).isEqualTo(content.length);
+      assertThat(r.readFully(0, 10)).isEqualTo(java.util.Arrays.copyOfRange(content, 0, 10));
+      assertThat(r.readFully(123_456, 1000)).isEqualTo(java.util.Arrays.copyOfRange(content, 123_456, 124_456));
+      assertThat(r.readTail(48)).isEqualTo(java.util.Arrays.copyOfRange(content, content.length - 48, content.length));
+      assertThat(r.readTail(1_000_000)).isEqualTo(content);
+      assertThat(r.readFully(content.length, 0)).isEmpty();
+    }
+    assertThat(in.readAllBytes()).isEqualTo(content);
+  }
+
+  @Test
+  void streamsCoverExactlyTheirRange() throws Exception {
+    byte[] content = new byte[3 * (1 << 20) + 17];
+    new Random(2).nextBytes(content);
+    Location loc = write("big.bin", content);
+    try (RandomAccessInput r = storage().inputFile(loc).open();
+        InputStream s = r.stream(5, content.length - 10)) {
+      assertThat(s.readAllBytes()).isEqualTo(java.util.Arrays.copyOfRange(content, 5, content.length - 5));
+    }
+    try (InputStream s = storage().inputFile(loc).newStream()) {
+      assertThat(s.readAllBytes()).isEqualTo(content);
+    }
+  }
+
+  @Test
+  void readingPastTheEndFailsNamingTheFile() {
+    Location loc = write("short.bin", bytes("12345"));
+    try (RandomAccessInput r = storage().inputFile(loc).open()) {
+      assertThatThrownBy(() -> r.readFully(3, 5)).isInstanceOf(StorageException.class)
+          .hasMessageContaining(loc.toString());
+    }
+  }
+
+  @Test
+  void missingFileIsNotFoundNamingTheLocation() {
+    Location loc = root().resolve("missing.bin");
+    assertThat(storage().exists(loc)).isFalse();
+    assertThatThrownBy(() -> storage().inputFile(loc).length()).isInstanceOf(LocationNotFoundException.class)
+        .hasMessageContaining(loc.toString());
+    assertThatThrownBy(() -> storage().inputFile(loc).open()).isInstanceOf(LocationNotFoundException.class)
+        .hasMessageContaining(loc.toString());
+  }
+
+  @Test
+  void abortedAndUncommittedOutputsLeaveNothing() throws Exception {
+    Location aborted = root().resolve("aborted.bin");
+    AtomicOutputStream out = storage().outputFile(aborted).create();
+    out.write(bytes("partial"));
+    out.abort();
+    assertThat(storage().exists(aborted)).isFalse();
+
+    Location closed = root().resolve("closed.bin");
+    try (AtomicOutputStream o = storage().outputFile(closed).create()) {
+      o.write(bytes("partial"));
+    }
+    assertThat(storage().exists(closed)).isFalse();
+    assertThat(storage().list(root())).isEmpty();
+  }
+
+  @Test
+  void outputIsInvisibleUntilCommitted() throws Exception {
+    Location loc = root().resolve("pending.bin");
+    try (AtomicOutputStream out = storage().outputFile(loc).create()) {
+      out.write(new byte[100_000]);
+      out.flush();
+      assertThat(storage().exists(loc)).isFalse();
+      assertThat(storage().list(root())).isEmpty();
+      assertThat(out.position()).isEqualTo(100_000);
+      out.commit();
+    }
+    assertThat(storage().inputFile(loc).length()).isEqualTo(100_000);
+  }
+
+  @Test
+  void commitReplacesAnExistingFile() {
+    Location loc = write("x.txt", bytes("old content"));
+    write("x.txt", bytes("new"));
+    assertThat(storage().inputFile(loc).readAllBytes()).isEqualTo(bytes("new"));
+  }
+
+  @Test
+  void commitTwiceIsAnError() throws Exception {
+    Location loc = root().resolve("once.bin");
+    try (AtomicOutputStream out = storage().outputFile(loc).create()) {
+      out.commit();
+      assertThatThrownBy(out::commit).isInstanceOf(IllegalStateException.class);
+    }
+    assertThat(storage().inputFile(loc).length()).isZero();
+  }
+
+  @Test
+  void listIsRecursiveSortedAndSized() {
+    write("b/2.bin", new byte[2]);
+    write("a.bin", new byte[1]);
+    write("b/c/3.bin", new byte[3]);
+    write("b/1.bin", new byte[4]);
+    List<FileEntry> all = storage().list(root());
+    assertThat(all).extracting(e -> root().relativize(e.location()))
+        .containsExactly("a.bin", "b/1.bin", "b/2.bin", "b/c/3.bin");
+    assertThat(all).extracting(FileEntry::length).containsExactly(1L, 4L, 2L, 3L);
+    assertThat(storage().list(root().resolve("b"))).hasSize(3);
+    assertThat(storage().list(root().resolve("b/c"))).extracting(FileEntry::length).containsExactly(3L);
+    assertThat(storage().list(root().resolve("nothing-here"))).isEmpty();
+    assertThat(storage().isDirectory(root().resolve("b"))).isTrue();
+    assertThat(storage().isDirectory(root().resolve("a.bin"))).isFalse();
+  }
+
+  @Test
+  void listDoesNotMistakeSiblingPrefixesForChildren() {
+    write("dir/file", new byte[1]);
+    write("dir2/file", new byte[1]);
+    write("dir.txt", new byte[1]);
+    assertThat(storage().list(root().resolve("dir"))).extracting(e -> root().relativize(e.location()))
+        .containsExactly("dir/file");
+  }
+
+  @Test
+  void deleteRemovesAndToleratesMissing() {
+    Location loc = write("gone.bin", new byte[1]);
+    storage().delete(loc);
+    assertThat(storage().exists(loc)).isFalse();
+    storage().delete(loc);
+  }
+
+  @Test
+  void concurrentPositionalReadsSeeTheirOwnBytes() throws Exception {
+    byte[] content = new byte[1 << 20];
+    new Random(3).nextBytes(content);
+    Location loc = write("shared.bin", content);
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    try (RandomAccessInput r = storage().inputFile(loc).open()) {
+      List<Future<Boolean>> results = new ArrayList<>();
+      for (int t = 0; t < 8; t++) {
+        int seed = t;
+        results.add(pool.submit(() -> {
+          Random rnd = new Random(seed);
+          for (int i = 0; i < 200; i++) {
+            int pos = rnd.nextInt(content.length - 4096);
+            byte[] got = r.readFully(pos, 4096);
+            if (!java.util.Arrays.equals(got, java.util.Arrays.copyOfRange(content, pos, pos + 4096))) {
+              return false;
+            }
+          }
+          return true;
+        }));
+      }
+      for (Future<Boolean> f : results) {
+        assertThat(f.get()).isTrue();
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void namesWithSpacesAndUnicodeWork() {
+    Location loc = write("dir with space/ünïcødé name.bin", bytes("ok"));
+    assertThat(storage().inputFile(loc).readAllBytes()).isEqualTo(bytes("ok"));
+    assertThat(storage().list(root())).extracting(FileEntry::location).containsExactly(loc);
+  }
+}

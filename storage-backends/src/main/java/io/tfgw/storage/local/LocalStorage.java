@@ -1,0 +1,306 @@
+package io.tfgw.storage.local;
+
+import io.tfgw.core.storage.AtomicOutputStream;
+import io.tfgw.core.storage.FileEntry;
+import io.tfgw.core.storage.InputFile;
+import io.tfgw.core.storage.Location;
+import io.tfgw.core.storage.LocationNotFoundException;
+import io.tfgw.core.storage.OutputFile;
+import io.tfgw.core.storage.RandomAccessInput;
+import io.tfgw.core.storage.Storage;
+import io.tfgw.core.storage.StorageException;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.Stream;
+
+/**
+ * Local files. Reads are positional {@link FileChannel} reads (thread-safe, no shared file pointer). Writes go to a
+ * hidden temp file in the destination directory, are fsynced, and are renamed over the destination atomically at
+ * commit, so a reader never sees a half-written file and a crash leaves at most a temp file behind.
+ */
+public final class LocalStorage implements Storage {
+  /** Prefix of in-progress temp files; {@link #list} hides them. */
+  static final String TEMP_PREFIX = ".tfgw-tmp-";
+
+  @Override
+  public InputFile inputFile(Location location) {
+    return new LocalInputFile(location);
+  }
+
+  @Override
+  public OutputFile outputFile(Location location) {
+    return new OutputFile() {
+      @Override
+      public Location location() {
+        return location;
+      }
+
+      @Override
+      public AtomicOutputStream create() {
+        return new LocalAtomicOutput(location);
+      }
+    };
+  }
+
+  @Override
+  public List<FileEntry> list(Location directory) {
+    Path dir = directory.toLocalPath();
+    if (!Files.isDirectory(dir)) {
+      return List.of();
+    }
+    List<FileEntry> out = new ArrayList<>();
+    try (Stream<Path> walk = Files.walk(dir)) {
+      walk.filter(Files::isRegularFile)
+          .filter(p -> !p.getFileName().toString().startsWith(TEMP_PREFIX))
+          .forEach(p -> {
+            try {
+              out.add(new FileEntry(Location.local(p), Files.size(p)));
+            } catch (IOException e) {
+              // vanished between walk and stat: not listed
+            }
+          });
+    } catch (IOException | java.io.UncheckedIOException e) {
+      throw new StorageException("Cannot list " + directory + ": " + e.getMessage(), e);
+    }
+    out.sort((a, b) -> compareBytewise(a.location().path(), b.location().path()));
+    return out;
+  }
+
+  static int compareBytewise(String a, String b) {
+    return java.util.Arrays.compareUnsigned(a.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+        b.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  }
+
+  @Override
+  public boolean isDirectory(Location location) {
+    return Files.isDirectory(location.toLocalPath());
+  }
+
+  @Override
+  public void delete(Location location) {
+    try {
+      Files.deleteIfExists(location.toLocalPath());
+    } catch (IOException e) {
+      throw new StorageException("Cannot delete " + location + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static final class LocalInputFile implements InputFile {
+    private final Location location;
+
+    LocalInputFile(Location location) {
+      this.location = location;
+    }
+
+    @Override
+    public Location location() {
+      return location;
+    }
+
+    @Override
+    public long length() {
+      Path p = location.toLocalPath();
+      try {
+        if (Files.isDirectory(p)) {
+          throw new StorageException(location + " is a directory, not a file");
+        }
+        return Files.size(p);
+      } catch (NoSuchFileException e) {
+        throw new LocationNotFoundException(location);
+      } catch (IOException e) {
+        throw new StorageException("Cannot read " + location + ": " + e.getMessage(), e);
+      }
+    }
+
+    @Override
+    public boolean exists() {
+      return Files.isRegularFile(location.toLocalPath());
+    }
+
+    @Override
+    public RandomAccessInput open() {
+      Path p = location.toLocalPath();
+      if (Files.isDirectory(p)) {
+        throw new StorageException(location + " is a directory, not a file");
+      }
+      try {
+        return new LocalInput(location, FileChannel.open(p, StandardOpenOption.READ));
+      } catch (NoSuchFileException e) {
+        throw new LocationNotFoundException(location);
+      } catch (IOException e) {
+        throw new StorageException("Cannot open " + location + ": " + e.getMessage(), e);
+      }
+    }
+  }
+
+  private static final class LocalInput implements RandomAccessInput {
+    private final Location location;
+    private final FileChannel channel;
+    private final long length;
+
+    LocalInput(Location location, FileChannel channel) throws IOException {
+      this.location = location;
+      this.channel = channel;
+      this.length = channel.size();
+    }
+
+    @Override
+    public Location location() {
+      return location;
+    }
+
+    @Override
+    public long length() {
+      return length;
+    }
+
+    @Override
+    public void readFully(long position, byte[] buffer, int offset, int len) {
+      if (position < 0 || len < 0 || position + len > length) {
+        throw new StorageException("Read of " + len + " bytes at offset " + position + " is past the end of "
+            + location + " (" + length + " bytes); the file is truncated or corrupt");
+      }
+      ByteBuffer bb = ByteBuffer.wrap(buffer, offset, len);
+      long pos = position;
+      try {
+        while (bb.hasRemaining()) {
+          int n = channel.read(bb, pos);
+          if (n < 0) {
+            throw new StorageException(location + " ended at offset " + pos + " while reading; it shrank while being read");
+          }
+          pos += n;
+        }
+      } catch (IOException e) {
+        throw new StorageException("Cannot read " + location + " at offset " + position + ": " + e.getMessage(), e);
+      }
+    }
+
+    @Override
+    public void close() {
+      try {
+        channel.close();
+      } catch (IOException e) {
+        throw new StorageException("Cannot close " + location + ": " + e.getMessage(), e);
+      }
+    }
+  }
+
+  private static final class LocalAtomicOutput extends AtomicOutputStream {
+    private final Location location;
+    private final Path target;
+    private final Path temp;
+    private final FileChannel channel;
+    private final OutputStream out;
+    private long position;
+
+    LocalAtomicOutput(Location location) {
+      this.location = location;
+      this.target = location.toLocalPath();
+      Path dir = target.getParent();
+      try {
+        Files.createDirectories(dir);
+        this.temp = dir.resolve(TEMP_PREFIX + target.getFileName() + "-"
+            + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+        this.channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      } catch (FileSystemException e) {
+        throw new StorageException("Cannot create " + location + ": " + describe(e), e);
+      } catch (IOException e) {
+        throw new StorageException("Cannot create " + location + ": " + e.getMessage(), e);
+      }
+      this.out = new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 20);
+    }
+
+    private static String describe(FileSystemException e) {
+      return e.getReason() != null ? e.getReason() + " (" + e.getFile() + ")" : String.valueOf(e.getMessage());
+    }
+
+    @Override
+    public Location location() {
+      return location;
+    }
+
+    @Override
+    public long position() {
+      return position;
+    }
+
+    @Override
+    public void write(int b) {
+      try {
+        out.write(b);
+      } catch (IOException e) {
+        throw writeFailed(e);
+      }
+      position++;
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) {
+      try {
+        out.write(b, off, len);
+      } catch (IOException e) {
+        throw writeFailed(e);
+      }
+      position += len;
+    }
+
+    @Override
+    public void flush() {
+      try {
+        out.flush();
+      } catch (IOException e) {
+        throw writeFailed(e);
+      }
+    }
+
+    private StorageException writeFailed(IOException e) {
+      return new StorageException("Cannot write " + location + ": " + e.getMessage()
+          + (String.valueOf(e.getMessage()).contains("space") ? " (is the disk full?)" : ""), e);
+    }
+
+    @Override
+    protected void doCommit() {
+      try {
+        out.flush();
+        channel.force(true);
+        channel.close();
+        try {
+          Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+          Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
+        }
+      } catch (IOException e) {
+        doAbort();
+        throw new StorageException("Cannot commit " + location + ": " + e.getMessage(), e);
+      }
+    }
+
+    @Override
+    protected void doAbort() {
+      try {
+        channel.close();
+      } catch (IOException ignored) {
+        // the temp file is deleted below either way
+      }
+      try {
+        Files.deleteIfExists(temp);
+      } catch (IOException ignored) {
+        // best effort: a leftover hidden temp file is never mistaken for output
+      }
+    }
+  }
+}
