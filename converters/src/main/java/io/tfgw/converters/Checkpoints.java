@@ -1,0 +1,76 @@
+package io.tfgw.converters;
+
+import io.tfgw.converters.resolve.Resolved;
+import io.tfgw.converters.resolve.Resolver;
+import io.tfgw.converters.v2.BundleFiles;
+import io.tfgw.converters.v2.BundleReader;
+import io.tfgw.core.UnsupportedInputException;
+import io.tfgw.core.checkpoint.CheckpointReader;
+import io.tfgw.core.storage.Location;
+import io.tfgw.core.storage.Storage;
+import io.tfgw.core.tensor.TensorData;
+import io.tfgw.core.tensor.TensorInfo;
+import io.tfgw.core.tensor.TensorSlice;
+import java.util.List;
+
+/** Opens the variables of whatever a location names, in any checkpoint-bearing format. */
+public final class Checkpoints {
+  private Checkpoints() {}
+
+  /** Resolves the location (prefix, file, directory) and opens its variables. */
+  public static CheckpointReader open(Storage storage, Location location) {
+    return open(storage, new Resolver(storage).resolve(location));
+  }
+
+  public static CheckpointReader open(Storage storage, Resolved resolved) {
+    switch (resolved.format()) {
+      case "v2":
+      case "meta":
+        return BundleReader.open(storage, resolved.target());
+      case "savedmodel": {
+        Location variables = resolved.target().resolve("variables/variables");
+        if (!storage.exists(BundleFiles.index(variables))) {
+          return empty(resolved.target(), "savedmodel");
+        }
+        return BundleReader.open(storage, variables);
+      }
+      default:
+        throw new UnsupportedInputException(resolved.target() + " is a " + resolved.format()
+            + " file; reading its variables is not supported yet");
+    }
+  }
+
+  /** A checkpoint with no tensors (a SavedModel without variables). */
+  static CheckpointReader empty(Location location, String format) {
+    return new CheckpointReader() {
+      @Override
+      public Location location() {
+        return location;
+      }
+
+      @Override
+      public String format() {
+        return format;
+      }
+
+      @Override
+      public List<TensorInfo> tensors() {
+        return List.of();
+      }
+
+      @Override
+      public TensorData read(String name) {
+        require(name);
+        throw new IllegalStateException("unreachable: require() fails on an empty checkpoint");
+      }
+
+      @Override
+      public TensorData readSlice(String name, TensorSlice slice) {
+        return read(name);
+      }
+
+      @Override
+      public void close() {}
+    };
+  }
+}

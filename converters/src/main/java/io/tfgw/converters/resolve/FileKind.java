@@ -1,0 +1,22 @@
+package io.tfgw.converters.resolve;
+
+/** What a single file is, judged by its content (and, only where content cannot tell, its name). */
+public enum FileKind {
+  /** {@code .index} of a V2 bundle: a table whose first entry is a BundleHeaderProto. */
+  V2_INDEX,
+  /** A data shard of a V2 bundle ({@code .data-NNNNN-of-NNNNN}): raw tensor bytes, no header. */
+  V2_DATA,
+  /** A V1 checkpoint: one table of SavedTensorSlices. */
+  V1_TABLE,
+  /** A table file that is neither of the above. */
+  OTHER_TABLE,
+  /** The {@code checkpoint} state file (text CheckpointState). */
+  CHECKPOINT_STATE,
+  /** A binary protobuf: SavedModel, MetaGraphDef or GraphDef. */
+  PROTOBUF,
+  /** HDF5 (Keras {@code .h5}). */
+  HDF5,
+  /** safetensors. */
+  SAFETENSORS,
+  UNKNOWN
+}

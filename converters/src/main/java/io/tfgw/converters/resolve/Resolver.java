@@ -1,0 +1,191 @@
+package io.tfgw.converters.resolve;
+
+import io.tfgw.converters.v2.BundleFiles;
+import io.tfgw.core.UnsupportedInputException;
+import io.tfgw.core.WrongInputException;
+import io.tfgw.core.storage.FileEntry;
+import io.tfgw.core.storage.Location;
+import io.tfgw.core.storage.LocationNotFoundException;
+import io.tfgw.core.storage.Storage;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeSet;
+
+/**
+ * Turns what the user typed into a model or checkpoint: a checkpoint prefix, any file of a checkpoint, a directory
+ * with a {@code checkpoint} state file (its latest checkpoint), a SavedModel directory, or a single model file.
+ * Formats are recognised by content; when the user names the wrong thing the error says what to name instead.
+ */
+public final class Resolver {
+  private final Storage storage;
+
+  public Resolver(Storage storage) {
+    this.storage = storage;
+  }
+
+  public Resolved resolve(Location location) {
+    return resolve(location, new ArrayList<>(), 0);
+  }
+
+  private Resolved resolve(Location loc, List<String> notes, int depth) {
+    if (depth > 4) {
+      throw new WrongInputException("Checkpoint state files point at each other in a loop at " + loc);
+    }
+    if (storage.exists(loc)) {
+      return resolveFile(loc, notes, depth);
+    }
+    if (storage.exists(BundleFiles.index(loc))) {
+      return new Resolved("v2", loc, notes);
+    }
+    if (storage.isDirectory(loc)) {
+      return resolveDirectory(loc, notes, depth);
+    }
+    throw notFound(loc);
+  }
+
+  private Resolved resolveFile(Location file, List<String> notes, int depth) {
+    FileKind kind = FileSniffer.sniff(storage, file);
+    switch (kind) {
+      case V2_INDEX: {
+        Location prefix = BundleFiles.prefixOfIndexFile(file);
+        if (prefix == null) {
+          throw new WrongInputException(file + " is a V2 checkpoint index, but TensorFlow finds an index only as "
+              + "<prefix>.index: rename it to " + file.fileName() + ".index (with its .data-* files renamed to match)");
+        }
+        return new Resolved("v2", prefix, notes);
+      }
+      case V2_DATA: {
+        Location prefix = BundleFiles.prefixOfDataFile(file);
+        if (!storage.exists(BundleFiles.index(prefix))) {
+          throw new WrongInputException(file + " is a data shard of checkpoint " + prefix + ", but "
+              + BundleFiles.index(prefix).fileName() + " is missing next to it: the tensors cannot be found without "
+              + "the index. Copy the .index file written with this data file.");
+        }
+        notes.add("using checkpoint " + prefix + ", which " + file.fileName() + " belongs to");
+        return new Resolved("v2", prefix, notes);
+      }
+      case V1_TABLE:
+        return new Resolved("v1", file, notes);
+      case CHECKPOINT_STATE:
+        return resolveStateFile(file, notes, depth);
+      case PROTOBUF:
+        return resolveProtobuf(file, notes);
+      case HDF5:
+        return new Resolved("hdf5", file, notes);
+      case SAFETENSORS:
+        return new Resolved("safetensors", file, notes);
+      case OTHER_TABLE:
+        throw new UnsupportedInputException(file + " is a table (SSTable) file but neither a V1 checkpoint nor a V2 "
+            + "checkpoint index");
+      default:
+        throw new UnsupportedInputException(file + " is not a file tfgw recognises: not a TensorFlow checkpoint "
+            + "(V1 file, V2 .index/.data), SavedModel, GraphDef/.meta, Keras HDF5 or safetensors file");
+    }
+  }
+
+  private Resolved resolveProtobuf(Location file, List<String> notes) {
+    String name = file.fileName();
+    if (name.equals("saved_model.pb")) {
+      notes.add("using the SavedModel directory " + file.parent());
+      return new Resolved("savedmodel", file.parent(), notes);
+    }
+    if (name.endsWith(".meta")) {
+      return new Resolved("meta", file.parent().resolve(name.substring(0, name.length() - 5)), notes);
+    }
+    return new Resolved("frozen", file, notes);
+  }
+
+  private Resolved resolveStateFile(Location stateFile, List<String> notes, int depth) {
+    CheckpointStateFile state = CheckpointStateFile.read(storage, stateFile);
+    Location latest = state.resolve(state.latest(), this::checkpointExists);
+    if (!state.latest().equals(stateFile.parent().relativize(latest)) && !latest.toString().equals(state.latest())) {
+      notes.add("the state file names " + state.latest() + "; using " + latest + " beside it");
+    }
+    if (!checkpointExists(latest)) {
+      throw new WrongInputException(stateFile + " names " + state.latest() + " as the latest checkpoint, but there is "
+          + "no " + latest.fileName() + ".index (nor a V1 file) in " + stateFile.parent() + "; found: "
+          + describeCheckpointsIn(stateFile.parent()));
+    }
+    int count = state.all().size();
+    notes.add("latest checkpoint of " + count + " listed in " + stateFile + ": " + latest.fileName());
+    return resolve(latest, notes, depth + 1);
+  }
+
+  private boolean checkpointExists(Location prefix) {
+    return storage.exists(BundleFiles.index(prefix)) || storage.exists(prefix);
+  }
+
+  private Resolved resolveDirectory(Location dir, List<String> notes, int depth) {
+    if (storage.exists(dir.resolve("saved_model.pb")) || storage.exists(dir.resolve("saved_model.pbtxt"))) {
+      return new Resolved("savedmodel", dir, notes);
+    }
+    Location stateFile = dir.resolve(CheckpointStateFile.NAME);
+    if (storage.exists(stateFile)) {
+      return resolveStateFile(stateFile, notes, depth);
+    }
+    List<FileEntry> files = storage.list(dir);
+    TreeSet<String> versions = new TreeSet<>();
+    List<Location> indexes = new ArrayList<>();
+    for (FileEntry f : files) {
+      String rel = dir.relativize(f.location());
+      if (rel.matches("\\d+/saved_model\\.pbt?x?t?")) {
+        versions.add(rel.substring(0, rel.indexOf('/')));
+      }
+      if (!rel.contains("/") && rel.endsWith(".index")) {
+        indexes.add(BundleFiles.prefixOfIndexFile(f.location()));
+      }
+    }
+    if (!versions.isEmpty()) {
+      throw new WrongInputException(dir + " is a TF Serving base path holding SavedModel versions " + versions
+          + ": name one version directory, e.g. " + dir.resolve(versions.last()));
+    }
+    if (indexes.size() == 1) {
+      notes.add("the only checkpoint in " + dir + ": " + indexes.get(0).fileName());
+      return new Resolved("v2", indexes.get(0), notes);
+    }
+    if (indexes.size() > 1) {
+      throw new WrongInputException(dir + " holds " + indexes.size() + " checkpoints and no checkpoint state file: "
+          + "name one of " + describeCheckpointsIn(dir));
+    }
+    if (storage.exists(dir.resolve("variables/variables.index"))) {
+      throw new WrongInputException(dir + " has variables/ but no saved_model.pb: the SavedModel is incomplete");
+    }
+    throw new WrongInputException(dir + " holds no checkpoint, checkpoint state file or SavedModel");
+  }
+
+  private String describeCheckpointsIn(Location dir) {
+    List<String> names = new ArrayList<>();
+    for (FileEntry f : storage.list(dir)) {
+      String rel = dir.relativize(f.location());
+      if (!rel.contains("/") && rel.endsWith(".index")) {
+        names.add(rel.substring(0, rel.length() - 6));
+      }
+    }
+    return names.isEmpty() ? "no checkpoints" : String.join(", ", names.subList(0, Math.min(10, names.size())))
+        + (names.size() > 10 ? ", ..." : "");
+  }
+
+  private LocationNotFoundException notFound(Location loc) {
+    StringBuilder msg = new StringBuilder("Nothing at " + loc + " (no file, no checkpoint " + loc.fileName()
+        + ".index, no directory)");
+    if (!loc.isRoot()) {
+      TreeSet<String> similar = new TreeSet<>();
+      String base = loc.fileName();
+      for (FileEntry f : storage.list(loc.parent())) {
+        String rel = loc.parent().relativize(f.location());
+        String first = rel.contains("/") ? rel.substring(0, rel.indexOf('/')) : rel;
+        if (first.startsWith(base) || (base.length() >= 4 && first.startsWith(base.substring(0, base.length() - 1)))) {
+          String candidate = first.replaceAll("\\.(index|meta|data-\\d+-of-\\d+)$", "");
+          similar.add(candidate);
+        }
+        if (similar.size() >= 5) {
+          break;
+        }
+      }
+      if (!similar.isEmpty()) {
+        msg.append("; did you mean ").append(String.join(" or ", similar)).append('?');
+      }
+    }
+    return new LocationNotFoundException(loc, msg.toString());
+  }
+}
