@@ -2,6 +2,8 @@ package io.tfgw.converters;
 
 import io.tfgw.converters.resolve.Resolved;
 import io.tfgw.converters.resolve.Resolver;
+import io.tfgw.converters.v1.V1Files;
+import io.tfgw.converters.v1.V1Reader;
 import io.tfgw.converters.v2.BundleFiles;
 import io.tfgw.converters.v2.BundleReader;
 import io.tfgw.core.UnsupportedInputException;
@@ -25,8 +27,12 @@ public final class Checkpoints {
   public static CheckpointReader open(Storage storage, Resolved resolved) {
     switch (resolved.format()) {
       case "v2":
-      case "meta":
         return BundleReader.open(storage, resolved.target());
+      case "v1":
+        return openV1(storage, resolved.target());
+      case "meta":
+        return storage.exists(BundleFiles.index(resolved.target()))
+            ? BundleReader.open(storage, resolved.target()) : openV1(storage, resolved.target());
       case "savedmodel": {
         Location variables = resolved.target().resolve("variables/variables");
         if (!storage.exists(BundleFiles.index(variables))) {
@@ -38,6 +44,24 @@ public final class Checkpoints {
         throw new UnsupportedInputException(resolved.target() + " is a " + resolved.format()
             + " file; reading its variables is not supported yet");
     }
+  }
+
+  private static CheckpointReader openV1(Storage storage, Location prefix) {
+    if (storage.exists(prefix)) {
+      return V1Reader.open(storage, prefix, List.of(prefix));
+    }
+    List<Location> shards = V1Files.shardsOf(storage, prefix);
+    if (shards.isEmpty()) {
+      throw new io.tfgw.core.storage.LocationNotFoundException(prefix, "No checkpoint at " + prefix
+          + " (neither " + prefix.fileName() + ".index, nor a V1 file, nor V1 shards " + prefix.fileName() + "-?????-of-?????)");
+    }
+    int declared = Integer.parseInt(shards.get(0).fileName().replaceAll(".*-of-(\\d+)$", "$1"));
+    if (shards.size() != declared) {
+      throw new io.tfgw.core.WrongInputException("V1 checkpoint " + prefix + " is incomplete: " + shards.size() + " of its "
+          + declared + " shard files are present. Copy all " + prefix.fileName() + "-?????-of-" + String.format("%05d", declared)
+          + " files together.");
+    }
+    return V1Reader.open(storage, prefix, shards);
   }
 
   /** A checkpoint with no tensors (a SavedModel without variables). */

@@ -1,5 +1,6 @@
 package io.tfgw.converters.resolve;
 
+import io.tfgw.converters.v1.V1Files;
 import io.tfgw.converters.v2.BundleFiles;
 import io.tfgw.core.UnsupportedInputException;
 import io.tfgw.core.WrongInputException;
@@ -37,6 +38,9 @@ public final class Resolver {
     if (storage.exists(BundleFiles.index(loc))) {
       return new Resolved("v2", loc, notes);
     }
+    if (!loc.isRoot() && !V1Files.shardsOf(storage, loc).isEmpty()) {
+      return new Resolved("v1", loc, notes);
+    }
     if (storage.isDirectory(loc)) {
       return resolveDirectory(loc, notes, depth);
     }
@@ -64,8 +68,14 @@ public final class Resolver {
         notes.add("using checkpoint " + prefix + ", which " + file.fileName() + " belongs to");
         return new Resolved("v2", prefix, notes);
       }
-      case V1_TABLE:
-        return new Resolved("v1", file, notes);
+      case V1_TABLE: {
+        Location prefix = V1Files.prefixOfShard(file);
+        if (prefix != null && V1Files.shardsOf(storage, prefix).size() > 1) {
+          notes.add("using all " + V1Files.shardsOf(storage, prefix).size() + " shards of V1 checkpoint " + prefix);
+          return new Resolved("v1", prefix, notes);
+        }
+        return new Resolved("v1", prefix != null ? prefix : file, notes);
+      }
       case CHECKPOINT_STATE:
         return resolveStateFile(file, notes, depth);
       case PROTOBUF:
@@ -112,7 +122,8 @@ public final class Resolver {
   }
 
   private boolean checkpointExists(Location prefix) {
-    return storage.exists(BundleFiles.index(prefix)) || storage.exists(prefix);
+    return storage.exists(BundleFiles.index(prefix)) || storage.exists(prefix)
+        || !V1Files.shardsOf(storage, prefix).isEmpty();
   }
 
   private Resolved resolveDirectory(Location dir, List<String> notes, int depth) {
@@ -126,6 +137,7 @@ public final class Resolver {
     List<FileEntry> files = storage.list(dir);
     TreeSet<String> versions = new TreeSet<>();
     List<Location> indexes = new ArrayList<>();
+    TreeSet<String> v1Prefixes = new TreeSet<>();
     for (FileEntry f : files) {
       String rel = dir.relativize(f.location());
       if (rel.matches("\\d+/saved_model\\.pbt?x?t?")) {
@@ -134,6 +146,14 @@ public final class Resolver {
       if (!rel.contains("/") && rel.endsWith(".index")) {
         indexes.add(BundleFiles.prefixOfIndexFile(f.location()));
       }
+      Location v1 = rel.contains("/") ? null : V1Files.prefixOfShard(f.location());
+      if (v1 != null) {
+        v1Prefixes.add(v1.fileName());
+      }
+    }
+    if (indexes.isEmpty() && v1Prefixes.size() == 1) {
+      notes.add("the only checkpoint in " + dir + ": V1 " + v1Prefixes.first());
+      return new Resolved("v1", dir.resolve(v1Prefixes.first()), notes);
     }
     if (!versions.isEmpty()) {
       throw new WrongInputException(dir + " is a TF Serving base path holding SavedModel versions " + versions

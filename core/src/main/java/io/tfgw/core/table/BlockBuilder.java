@@ -19,6 +19,12 @@ final class BlockBuilder {
   }
 
   void add(byte[] key, byte[] value) {
+    addHeader(key, value.length);
+    buffer.write(value, 0, value.length);
+  }
+
+  /** Adds an entry's header and key; the caller supplies the {@code valueLength} value bytes right after. */
+  void addHeader(byte[] key, long valueLength) {
     int shared = 0;
     if (counter < restartInterval) {
       int min = Math.min(lastKey.length, key.length);
@@ -35,9 +41,8 @@ final class BlockBuilder {
     int nonShared = key.length - shared;
     Varint.write(buffer, shared);
     Varint.write(buffer, nonShared);
-    Varint.write(buffer, value.length);
+    Varint.write(buffer, valueLength);
     buffer.write(key, shared, nonShared);
-    buffer.write(value, 0, value.length);
     lastKey = key;
     counter++;
     empty = false;
@@ -58,6 +63,21 @@ final class BlockBuilder {
     }
     writeFixed32(numRestarts);
     return buffer.toByteArray();
+  }
+
+  /** The bytes buffered so far (entries, without the restart array). */
+  byte[] entries() {
+    return buffer.toByteArray();
+  }
+
+  /** The restart array and count that end the block. */
+  byte[] restartTail() {
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 * numRestarts + 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < numRestarts; i++) {
+      b.putInt(restarts[i]);
+    }
+    b.putInt(numRestarts);
+    return b.array();
   }
 
   void reset() {

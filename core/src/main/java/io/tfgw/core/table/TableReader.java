@@ -17,6 +17,13 @@ import java.util.Optional;
  * anything is allocated.
  */
 public final class TableReader {
+  /**
+   * Blocks above this size are not read into memory: their entries are walked with small positional reads and
+   * their values stream. TF's blocks are 256 KiB unless one value is huge, which only V1 checkpoints do (a whole
+   * tensor per value).
+   */
+  static final int LARGE_BLOCK = 16 << 20;
+
   private final RandomAccessInput input;
   private final long fileLength;
   private final Block index;
@@ -51,13 +58,20 @@ public final class TableReader {
     return input;
   }
 
+  private void checkHandle(BlockHandle handle, String kind) {
+    long dataEnd = fileLength - TableFormat.FOOTER_LENGTH;
+    if (handle.offset() < 0 || handle.size() < 0
+        || handle.offset() > dataEnd || handle.size() > dataEnd - handle.offset() - TableFormat.BLOCK_TRAILER_LENGTH) {
+      throw new CorruptInputException(input.location() + " " + kind + " at offset " + handle.offset() + ": block of "
+          + handle.size() + " bytes lies outside the file (" + fileLength + " bytes); the file is truncated or corrupt");
+    }
+  }
+
   private byte[] readBlock(BlockHandle handle, String kind) {
     String what = input.location() + " " + kind + " at offset " + handle.offset();
-    long dataEnd = fileLength - TableFormat.FOOTER_LENGTH;
-    if (handle.offset() < 0 || handle.size() < 0 || handle.size() > Integer.MAX_VALUE - 16
-        || handle.offset() + handle.size() + TableFormat.BLOCK_TRAILER_LENGTH > dataEnd) {
-      throw new CorruptInputException(what + ": block of " + handle.size() + " bytes lies outside the file ("
-          + fileLength + " bytes); the file is truncated or corrupt");
+    checkHandle(handle, kind);
+    if (handle.size() > Integer.MAX_VALUE - 16) {
+      throw new CorruptInputException(what + ": a block of " + handle.size() + " bytes is too large to read");
     }
     int n = (int) handle.size();
     byte[] raw = input.readFully(handle.offset(), n + TableFormat.BLOCK_TRAILER_LENGTH);
@@ -86,6 +100,65 @@ public final class TableReader {
   /** Entries with key >= {@code from}, in key order. */
   public Iterator<TableEntry> iteratorFrom(byte[] from) {
     return new EntryIterator(from);
+  }
+
+  /**
+   * The value stored under exactly this key, without reading a large value into memory: blocks over
+   * {@link #LARGE_BLOCK} bytes that are stored uncompressed are searched by positional reads and their values
+   * stream (see {@link StreamedBlock}).
+   */
+  public Optional<TableValue> find(byte[] key) {
+    Block.Cursor idx = index.cursor();
+    idx.seek(key);
+    while (idx.hasNext()) {
+      idx.next();
+      if (Arrays.compareUnsigned(idx.key(), key) < 0) {
+        continue;
+      }
+      BlockHandle handle = BlockHandle.decode(idx.valueCursor(input.location() + " index entry"));
+      if (handle.size() > LARGE_BLOCK && blockType(handle) == TableFormat.NO_COMPRESSION) {
+        return new StreamedBlock(input, handle).find(key);
+      }
+      byte[] data = readBlock(handle, "data block");
+      Block.Cursor c = new Block(data, input.location() + " data block at offset " + handle.offset()).cursor();
+      c.seek(key);
+      while (c.hasNext()) {
+        c.next();
+        int cmp = Arrays.compareUnsigned(c.key(), key);
+        if (cmp == 0) {
+          return Optional.of(inMemory(c.value()));
+        }
+        if (cmp > 0) {
+          break;
+        }
+      }
+      return Optional.empty();
+    }
+    return Optional.empty();
+  }
+
+  private int blockType(BlockHandle handle) {
+    checkHandle(handle, "data block");
+    return input.readFully(handle.offset() + handle.size(), 1)[0] & 0xff;
+  }
+
+  static TableValue inMemory(byte[] bytes) {
+    return new TableValue() {
+      @Override
+      public long length() {
+        return bytes.length;
+      }
+
+      @Override
+      public byte[] bytes() {
+        return bytes;
+      }
+
+      @Override
+      public java.io.InputStream open() {
+        return new java.io.ByteArrayInputStream(bytes);
+      }
+    };
   }
 
   /** The value stored under exactly this key. */

@@ -39,6 +39,7 @@ public final class TableWriter {
     if (lastKey != null && Arrays.compareUnsigned(key, lastKey) <= 0) {
       throw new IllegalArgumentException("table keys must be strictly increasing");
     }
+    flushBeforeOverlyLargeEntry(key.length + (long) value.length);
     if (pendingHandle != null) {
       indexBlock.add(shortestSeparator(lastKey, key), pendingHandle.encode());
       pendingHandle = null;
@@ -46,6 +47,93 @@ public final class TableWriter {
     lastKey = key;
     dataBlock.add(key, value);
     if (dataBlock.currentSizeEstimate() >= blockSize) {
+      flush();
+    }
+  }
+
+  /** Writes a value's bytes; it must write exactly the announced length. */
+  @FunctionalInterface
+  public interface ValueWriter {
+    void writeTo(OutputStream out) throws IOException;
+  }
+
+  /**
+   * Adds an entry whose value is streamed rather than held: the block is written up to the entry's header, then the
+   * value goes straight to the output through the block's crc, then the restart array and trailer. Values at least
+   * one block size long end their block in TF's builder too, so the file is the same as with {@link #add}.
+   */
+  public void addStreaming(byte[] key, long valueLength, ValueWriter value) {
+    if (valueLength < blockSize) {
+      java.io.ByteArrayOutputStream small = new java.io.ByteArrayOutputStream((int) valueLength);
+      try {
+        value.writeTo(small);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      if (small.size() != valueLength) {
+        throw new IllegalStateException("value of " + small.size() + " bytes, announced " + valueLength);
+      }
+      add(key, small.toByteArray());
+      return;
+    }
+    if (finished) {
+      throw new IllegalStateException("table already finished");
+    }
+    if (lastKey != null && Arrays.compareUnsigned(key, lastKey) <= 0) {
+      throw new IllegalArgumentException("table keys must be strictly increasing");
+    }
+    flushBeforeOverlyLargeEntry(key.length + valueLength);
+    if (pendingHandle != null) {
+      indexBlock.add(shortestSeparator(lastKey, key), pendingHandle.encode());
+      pendingHandle = null;
+    }
+    lastKey = key;
+    dataBlock.addHeader(key, valueLength);
+    byte[] head = dataBlock.entries();
+    byte[] tail = dataBlock.restartTail();
+    dataBlock.reset();
+    java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+    long start = offset;
+    crc.update(head);
+    write(head);
+    long[] written = {0};
+    OutputStream through = new OutputStream() {
+      @Override
+      public void write(int b) throws IOException {
+        write(new byte[] {(byte) b}, 0, 1);
+      }
+
+      @Override
+      public void write(byte[] b, int off, int len) throws IOException {
+        crc.update(b, off, len);
+        out.write(b, off, len);
+        written[0] += len;
+      }
+    };
+    try {
+      value.writeTo(through);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    if (written[0] != valueLength) {
+      throw new IllegalStateException("value of " + written[0] + " bytes, announced " + valueLength);
+    }
+    offset += valueLength;
+    crc.update(tail);
+    write(tail);
+    byte[] trailer = new byte[TableFormat.BLOCK_TRAILER_LENGTH];
+    crc.update(trailer, 0, 1);
+    putFixed32(trailer, 1, Crc32c.mask((int) crc.getValue()));
+    write(trailer);
+    pendingHandle = new BlockHandle(start, head.length + valueLength + tail.length);
+  }
+
+  /**
+   * TF's {@code table_builder.cc} (unlike LevelDB's) ends the current block before an entry of at least twice the
+   * block size ({@code kOverlyLargeBlockRatio}), so that a huge value gets a block of its own.
+   */
+  private void flushBeforeOverlyLargeEntry(long entryBytes) {
+    if (lastKey != null && entryBytes >= 2L * blockSize) {
       flush();
     }
   }

@@ -1,0 +1,202 @@
+package io.tfgw.converters.v1;
+
+import io.tfgw.core.CorruptInputException;
+import io.tfgw.core.io.Varint;
+import io.tfgw.core.tensor.CanonicalStrings;
+import io.tfgw.core.tensor.DType;
+import io.tfgw.core.tensor.TensorData;
+import io.tfgw.proto.TensorSliceProto;
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Serializes one slice as TF's TensorSliceWriter does, byte for byte: {@code SavedTensorSlices{data: SavedSlice{
+ * name, slice, data: TensorProto{<typed field>: packed values}}}}, streaming the values from their source. The
+ * value's length is computed first (a pass over the data for varint-encoded dtypes), because the table entry
+ * announces it before the bytes.
+ */
+final class V1SliceEncoder {
+  private final String name;
+  private final byte[] nameBytes;
+  private final byte[] sliceBytes;
+  private final TensorData data;
+  private final DType dtype;
+  private final int field;
+  private long payloadLength = -1; // packed payload, or sum of string field sizes
+
+  V1SliceEncoder(String name, TensorSliceProto slice, TensorData data) {
+    this.name = name;
+    this.nameBytes = name.getBytes(StandardCharsets.UTF_8);
+    this.sliceBytes = slice.toByteArray();
+    this.data = data;
+    this.dtype = data.dtype();
+    this.field = V1SliceDecoder.valueField(dtype, "tensor '" + name + "'");
+  }
+
+  private static int varintSize(long v) {
+    return Varint.encodedLength(v);
+  }
+
+  /** The protobuf int32/int64 encoding of element bytes: sign-extended where TF's copy to int32 sign-extends. */
+  private long elementValue(byte[] b, int at) {
+    switch (dtype) {
+      case INT8: case QINT8:
+        return b[at];
+      case UINT8: case QUINT8: case BOOL:
+        return b[at] & 0xff;
+      case INT16:
+        return (short) ((b[at] & 0xff) | (b[at + 1] & 0xff) << 8);
+      case HALF:
+        return (b[at] & 0xff) | (b[at + 1] & 0xff) << 8;
+      case INT32: case QINT32:
+        return (b[at] & 0xff) | (b[at + 1] & 0xff) << 8 | (b[at + 2] & 0xff) << 16 | (long) b[at + 3] << 24;
+      case INT64: {
+        long v = 0;
+        for (int i = 7; i >= 0; i--) {
+          v = (v << 8) | (b[at + i] & 0xff);
+        }
+        return v;
+      }
+      default:
+        throw new IllegalStateException(dtype.toString());
+    }
+  }
+
+  private boolean fixedWire() {
+    return dtype == DType.FLOAT || dtype == DType.DOUBLE || dtype == DType.COMPLEX64 || dtype == DType.COMPLEX128;
+  }
+
+  private long payloadLength() throws IOException {
+    if (payloadLength >= 0) {
+      return payloadLength;
+    }
+    long n = data.shape().numElements();
+    if (fixedWire()) {
+      payloadLength = n * dtype.elementSize();
+      return payloadLength;
+    }
+    long total = 0;
+    try (InputStream in = new BufferedInputStream(data.open(), 1 << 16)) {
+      if (dtype == DType.STRING) {
+        for (long i = 0; i < n; i++) {
+          long len = CanonicalStrings.readLength(in, name);
+          if (len < 0) {
+            throw new CorruptInputException("Tensor '" + name + "' has fewer strings than its shape");
+          }
+          in.skipNBytes(len);
+          total += 1 + varintSize(len) + len;
+        }
+      } else {
+        byte[] e = new byte[dtype.elementSize()];
+        for (long i = 0; i < n; i++) {
+          if (CanonicalStrings.readFully(in, e, 0, e.length) != e.length) {
+            throw new CorruptInputException("Tensor '" + name + "' has fewer elements than its shape");
+          }
+          total += varintSize(elementValue(e, 0));
+        }
+      }
+    }
+    payloadLength = total;
+    return total;
+  }
+
+  private long tensorProtoLength() throws IOException {
+    long p = payloadLength();
+    if (data.shape().numElements() == 0) {
+      return 0;
+    }
+    if (dtype == DType.STRING) {
+      return p;
+    }
+    return varintSize(tag(field, 2)) + varintSize(p) + p;
+  }
+
+  private long savedSliceLength() throws IOException {
+    long tp = tensorProtoLength();
+    return 1 + varintSize(nameBytes.length) + nameBytes.length
+        + 1 + varintSize(sliceBytes.length) + sliceBytes.length
+        + 1 + varintSize(tp) + tp;
+  }
+
+  /** Length of the serialized SavedTensorSlices. */
+  long length() {
+    try {
+      long ss = savedSliceLength();
+      return 1 + varintSize(ss) + ss;
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private static long tag(int fieldNumber, int wire) {
+    return ((long) fieldNumber << 3) | wire;
+  }
+
+  private static void writeVarint(OutputStream out, long v) throws IOException {
+    byte[] b = new byte[10];
+    out.write(b, 0, Varint.write(b, 0, v));
+  }
+
+  void writeTo(OutputStream out) throws IOException {
+    long ss = savedSliceLength();
+    writeVarint(out, tag(2, 2));
+    writeVarint(out, ss);
+    writeVarint(out, tag(1, 2));
+    writeVarint(out, nameBytes.length);
+    out.write(nameBytes);
+    writeVarint(out, tag(2, 2));
+    writeVarint(out, sliceBytes.length);
+    out.write(sliceBytes);
+    writeVarint(out, tag(3, 2));
+    writeVarint(out, tensorProtoLength());
+    long n = data.shape().numElements();
+    if (n == 0) {
+      return;
+    }
+    byte[] buf = new byte[1 << 16];
+    try (InputStream in = new BufferedInputStream(data.open(), 1 << 16)) {
+      if (dtype == DType.STRING) {
+        for (long i = 0; i < n; i++) {
+          long len = CanonicalStrings.readLength(in, name);
+          writeVarint(out, tag(field, 2));
+          writeVarint(out, len);
+          long left = len;
+          while (left > 0) {
+            int r = in.read(buf, 0, (int) Math.min(buf.length, left));
+            if (r < 0) {
+              throw new CorruptInputException("Tensor '" + name + "' changed between two reads");
+            }
+            out.write(buf, 0, r);
+            left -= r;
+          }
+        }
+        return;
+      }
+      writeVarint(out, tag(field, 2));
+      writeVarint(out, payloadLength());
+      if (fixedWire()) {
+        long left = payloadLength();
+        while (left > 0) {
+          int r = in.read(buf, 0, (int) Math.min(buf.length, left));
+          if (r < 0) {
+            throw new CorruptInputException("Tensor '" + name + "' has fewer elements than its shape");
+          }
+          out.write(buf, 0, r);
+          left -= r;
+        }
+        return;
+      }
+      byte[] e = new byte[dtype.elementSize()];
+      byte[] vb = new byte[10];
+      for (long i = 0; i < n; i++) {
+        if (CanonicalStrings.readFully(in, e, 0, e.length) != e.length) {
+          throw new CorruptInputException("Tensor '" + name + "' changed between two reads");
+        }
+        out.write(vb, 0, Varint.write(vb, 0, elementValue(e, 0)));
+      }
+    }
+  }
+}
