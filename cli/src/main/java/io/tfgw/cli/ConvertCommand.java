@@ -1,0 +1,207 @@
+package io.tfgw.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tfgw.converters.convert.CheckpointConverter;
+import io.tfgw.converters.convert.ConvertOptions;
+import io.tfgw.converters.convert.ConvertResult;
+import io.tfgw.converters.convert.NamePlan;
+import io.tfgw.core.UnsupportedInputException;
+import io.tfgw.core.WrongInputException;
+import io.tfgw.core.storage.Location;
+import io.tfgw.core.storage.StorageRouter;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(name = "convert", mixinStandardHelpOptions = true,
+    description = "Convert a checkpoint or model to another format, from any location to any location.",
+    footer = {"", "Examples:",
+        "  tfgw convert model.ckpt out/model.ckpt --to v2          # a 2016 V1 checkpoint to V2 (.meta carried)",
+        "  tfgw convert train_dir/ out_dir/ --to v2 --all          # every checkpoint its state file lists",
+        "  tfgw convert model.ckpt-9 out/ckpt --to v2 --ema --no-meta     # moving averages as the variables",
+        "  tfgw convert old.ckpt new.ckpt --to v2 --rnn-tf1.2 --no-meta   # TF 1.0 RNN names to TF 1.2+",
+        "  tfgw convert a.ckpt b.ckpt --to v1 --rename '^model/=net/' --no-meta",
+        "",
+        "Renames apply in order after --include/--exclude and --ema; a rename that makes two tensors collide is an",
+        "error. Patterns: globs ('*' within a path segment, '**' across; 'dense' also matches 'dense/kernel'),",
+        "or regexes with the prefix 're:'."})
+final class ConvertCommand implements Callable<Integer> {
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Mixin CommonOptions common;
+
+  @Parameters(index = "0", paramLabel = "SRC", description = "Checkpoint prefix or file, directory with a checkpoint state file, ...")
+  String source;
+
+  @Parameters(index = "1", paramLabel = "DST", description = "Checkpoint prefix to write (a directory when it ends with '/' or with --all).")
+  String destination;
+
+  @Option(names = "--to", required = true, paramLabel = "FORMAT",
+      description = "Target format: v1, v2 (savedmodel, frozen, hdf5, safetensors come with the model conversions).")
+  String format;
+
+  @Option(names = "--merge-partitions", description = "Write partitioned variables as whole tensors.")
+  boolean mergePartitions;
+
+  @Option(names = "--all", description = "Convert every checkpoint listed in the source's checkpoint state file.")
+  boolean all;
+
+  @Option(names = "--rename", paramLabel = "REGEX=REPLACEMENT", description = "Rename tensors (repeatable, applied in order).")
+  List<String> renames = new ArrayList<>();
+
+  @Option(names = "--map", paramLabel = "FILE.json", description = "Rename by a JSON object {\"old name\": \"new name\", ...}.")
+  String mapFile;
+
+  @Option(names = "--ema", description = "Take X/ExponentialMovingAverage as X and drop the shadow variables.")
+  boolean ema;
+
+  @Option(names = "--rnn-tf1.2", description = "Rename TF 1.0/1.1 RNN cell variables (weights/biases) to TF 1.2+ (kernel/bias).")
+  boolean rnnTf12;
+
+  @Option(names = "--include", paramLabel = "PATTERN", description = "Keep only matching tensors (repeatable).")
+  List<String> includes = new ArrayList<>();
+
+  @Option(names = "--exclude", paramLabel = "PATTERN", description = "Drop matching tensors (repeatable).")
+  List<String> excludes = new ArrayList<>();
+
+  @Option(names = "--no-meta", description = "Do not carry the source's .meta graph along.")
+  boolean noMeta;
+
+  @Option(names = "--max-shard-size", paramLabel = "SIZE", description = "V2: split data into shards of at most SIZE (e.g. 2G, 500M).")
+  String maxShardSize;
+
+  @Option(names = "--json", description = "Print what was written as one JSON object.")
+  boolean json;
+
+  @Override
+  public Integer call() throws IOException {
+    String to = format.toLowerCase(Locale.ROOT);
+    if (List.of("savedmodel", "frozen", "hdf5", "safetensors").contains(to)) {
+      throw new UnsupportedInputException("--to " + to + " is not available in this version of tfgw yet; --to v1 and "
+          + "--to v2 are");
+    }
+    if (!to.equals("v1") && !to.equals("v2")) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+          "--to must be one of v1, v2, savedmodel, frozen, hdf5, safetensors (got '" + format + "')");
+    }
+    try (StorageRouter storage = common.storage()) {
+      NamePlan names = new NamePlan();
+      includes.forEach(names::include);
+      excludes.forEach(names::exclude);
+      names.ema(ema);
+      if (rnnTf12) {
+        names.rnnTf12();
+      }
+      for (String r : renames) {
+        try {
+          names.rename(r);
+        } catch (IllegalArgumentException e) {
+          throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+      }
+      if (mapFile != null) {
+        readMap(storage, names);
+      }
+      Location dst = Location.parse(destination);
+      boolean dstIsDir = destination.endsWith("/") || destination.endsWith("!") || storage.isDirectory(dst);
+      ConvertOptions options = ConvertOptions.to(to).withNames(names).withMergePartitions(mergePartitions)
+          .withAll(all).withCarryMeta(!noMeta).withMaxShardBytes(maxShardSize == null ? 0 : parseSize(maxShardSize))
+          .withDestinationIsDirectory(dstIsDir);
+      long start = System.nanoTime();
+      ConvertResult result = new CheckpointConverter(storage).convert(Location.parse(source), dst, options);
+      print(result, (System.nanoTime() - start) / 1e9);
+    }
+    return 0;
+  }
+
+  private void readMap(StorageRouter storage, NamePlan names) throws IOException {
+    JsonNode root = new ObjectMapper().readTree(storage.inputFile(Location.parse(mapFile)).readAllBytes());
+    if (!root.isObject()) {
+      throw new WrongInputException(mapFile + " must hold a JSON object mapping old names to new names");
+    }
+    for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      if (!e.getValue().isTextual()) {
+        throw new WrongInputException(mapFile + ": the new name of '" + e.getKey() + "' is not a string");
+      }
+      names.map(e.getKey(), e.getValue().asText());
+    }
+  }
+
+  static long parseSize(String s) {
+    String t = s.trim().toUpperCase(Locale.ROOT).replace("IB", "").replace("B", "");
+    long mult = 1;
+    char last = t.isEmpty() ? ' ' : t.charAt(t.length() - 1);
+    switch (last) {
+      case 'K':
+        mult = 1L << 10;
+        break;
+      case 'M':
+        mult = 1L << 20;
+        break;
+      case 'G':
+        mult = 1L << 30;
+        break;
+      case 'T':
+        mult = 1L << 40;
+        break;
+      default:
+        break;
+    }
+    String num = mult == 1 ? t : t.substring(0, t.length() - 1);
+    try {
+      return (long) (Double.parseDouble(num) * mult);
+    } catch (NumberFormatException e) {
+      throw new WrongInputException("Bad size '" + s + "': use a number with an optional K, M, G or T suffix");
+    }
+  }
+
+  private void print(ConvertResult result, double seconds) {
+    PrintWriter out = spec.commandLine().getOut();
+    if (json) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      List<Map<String, Object>> list = new ArrayList<>();
+      for (ConvertResult.Converted c : result.checkpoints()) {
+        Map<String, Object> e = new LinkedHashMap<>();
+        e.put("source", c.source().toString());
+        e.put("source_format", c.sourceFormat());
+        e.put("destination", c.destination().toString());
+        e.put("format", c.format());
+        e.put("tensors", c.tensors());
+        e.put("bytes", c.bytes());
+        e.put("meta", c.meta());
+        e.put("files", c.files().stream().map(Location::toString).toList());
+        list.add(e);
+      }
+      m.put("checkpoints", list);
+      m.put("state_file", result.stateFile().toString());
+      if (!result.notes().isEmpty()) {
+        m.put("notes", result.notes());
+      }
+      m.put("seconds", Math.round(seconds * 1000) / 1000.0);
+      out.println(Json.write(m));
+    } else if (!common.quiet) {
+      for (String note : result.notes()) {
+        out.println("note: " + note);
+      }
+      for (ConvertResult.Converted c : result.checkpoints()) {
+        out.printf("%s (%s) -> %s (%s): %d tensors, %s%s%n", c.source(), c.sourceFormat(), c.destination(), c.format(),
+            c.tensors(), Sizes.human(c.bytes()), c.meta() ? ", .meta carried" : "");
+      }
+      out.printf("wrote %s; %.2f s%n", result.stateFile(), seconds);
+    }
+    out.flush();
+  }
+}

@@ -1,0 +1,254 @@
+package io.tfgw.converters.convert;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.TextFormat;
+import io.tfgw.converters.Checkpoints;
+import io.tfgw.converters.meta.SaverRewriter;
+import io.tfgw.converters.resolve.CheckpointStateFile;
+import io.tfgw.converters.resolve.FileKind;
+import io.tfgw.converters.resolve.FileSniffer;
+import io.tfgw.converters.resolve.Resolved;
+import io.tfgw.converters.resolve.Resolver;
+import io.tfgw.converters.v1.V1Writer;
+import io.tfgw.converters.v2.BundleFiles;
+import io.tfgw.converters.v2.BundleWriter;
+import io.tfgw.converters.v2.ShardPlan;
+import io.tfgw.core.CorruptInputException;
+import io.tfgw.core.UnsupportedInputException;
+import io.tfgw.core.WrongInputException;
+import io.tfgw.core.checkpoint.CheckpointReader;
+import io.tfgw.core.checkpoint.CheckpointWriter;
+import io.tfgw.core.storage.Location;
+import io.tfgw.core.storage.Storage;
+import io.tfgw.core.tensor.TensorInfo;
+import io.tfgw.core.tensor.TensorSlice;
+import io.tfgw.proto.CheckpointState;
+import io.tfgw.proto.MetaGraphDef;
+import io.tfgw.proto.SaverDef;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * {@code tfgw convert --to v1|v2}: checkpoint to checkpoint, tensor by tensor, streaming from the source into the
+ * destination's files, with filters, renames and the moving-average swap applied on the way. Every check that can
+ * fail (formats, dtypes, name collisions, a {@code .meta} that would no longer match) runs before the first byte is
+ * written; outputs are committed atomically, the {@code checkpoint} state file last.
+ */
+public final class CheckpointConverter {
+  private final Storage storage;
+
+  public CheckpointConverter(Storage storage) {
+    this.storage = storage;
+  }
+
+  public ConvertResult convert(Location source, Location destination, ConvertOptions options) {
+    if (!options.format().equals("v1") && !options.format().equals("v2")) {
+      throw new IllegalArgumentException("CheckpointConverter writes v1 or v2, not " + options.format());
+    }
+    List<String> notes = new ArrayList<>();
+    Resolver resolver = new Resolver(storage);
+    Resolved resolved = resolver.resolve(source);
+    notes.addAll(resolved.notes());
+    List<Resolved> sources = new ArrayList<>();
+    Location stateFile = stateFileOf(source);
+    if (options.all()) {
+      if (stateFile == null) {
+        throw new WrongInputException("--all needs a directory with a checkpoint state file (or the state file itself); "
+            + source + " is neither");
+      }
+      CheckpointStateFile state = CheckpointStateFile.read(storage, stateFile);
+      for (String path : state.all()) {
+        Location prefix = state.resolve(path, p -> storage.exists(BundleFiles.index(p)) || storage.exists(p));
+        Resolved r = resolver.resolve(prefix);
+        sources.add(r);
+      }
+      notes.add("converting all " + sources.size() + " checkpoints listed in " + stateFile);
+    } else {
+      sources.add(resolved);
+    }
+    for (Resolved r : sources) {
+      if (!Set.of("v1", "v2", "meta").contains(r.format())) {
+        throw new UnsupportedInputException(r.target() + " is a " + r.format() + "; --to " + options.format()
+            + " converts checkpoints (V1 or V2)");
+      }
+    }
+    boolean intoDirectory = options.destinationIsDirectory() || sources.size() > 1;
+    List<Location> destinations = new ArrayList<>();
+    for (Resolved r : sources) {
+      destinations.add(intoDirectory ? destination.resolve(r.target().fileName()) : destination);
+    }
+
+    List<ConvertResult.Converted> done = new ArrayList<>();
+    for (int i = 0; i < sources.size(); i++) {
+      done.add(convertOne(sources.get(i), destinations.get(i), options));
+    }
+    Location writtenState = writeState(destinations, destinations.get(destinations.size() - 1));
+    return new ConvertResult(done, writtenState, notes);
+  }
+
+  /** The state file the user pointed at, directly or as its directory; null when none. */
+  private Location stateFileOf(Location source) {
+    if (source.fileName().equals(CheckpointStateFile.NAME) && storage.exists(source)
+        && FileSniffer.sniff(storage, source) == FileKind.CHECKPOINT_STATE) {
+      return source;
+    }
+    Location inDir = source.resolve(CheckpointStateFile.NAME);
+    return storage.exists(inDir) ? inDir : null;
+  }
+
+  private ConvertResult.Converted convertOne(Resolved source, Location dest, ConvertOptions options) {
+    Location prefix = source.target();
+    try (CheckpointReader reader = Checkpoints.open(storage, source)) {
+      List<NamePlan.Entry> plan = options.names().apply(reader.tensors());
+      boolean v1 = options.format().equals("v1");
+      if (v1) {
+        List<String> bad = plan.stream().filter(e -> !V1Writer.canWrite(e.source().dtype()))
+            .map(e -> e.source().name() + " (" + e.source().dtype() + ")").toList();
+        if (!bad.isEmpty()) {
+          throw new UnsupportedInputException("V1 checkpoints cannot hold " + bad.size() + " of the tensors of " + prefix
+              + ": " + String.join(", ", bad.subList(0, Math.min(5, bad.size()))) + (bad.size() > 5 ? ", ..." : "")
+              + ". Convert to V2 (--to v2), or leave them out with --exclude.");
+        }
+      }
+      MetaGraphDef meta = options.carryMeta() ? readMeta(prefix, options, plan, reader.tensors()) : null;
+      if (sameFiles(prefix, dest)) {
+        throw new WrongInputException("The destination " + dest + " is the source checkpoint itself; choose another prefix");
+      }
+
+      List<Location> files = new ArrayList<>();
+      long bytes = 0;
+      if (v1) {
+        try (V1Writer w = new V1Writer(storage, dest)) {
+          bytes = addAll(reader, plan, w, options, null);
+          w.commit();
+        }
+        files.add(dest);
+      } else {
+        ShardPlan shards = planShards(plan, options);
+        try (BundleWriter w = new BundleWriter(storage, dest, shards.numShards(), 1)) {
+          bytes = addAll(reader, plan, w, options, shards);
+          w.commit();
+        }
+        for (int s = 0; s < shards.numShards(); s++) {
+          files.add(BundleFiles.data(dest, s, shards.numShards()));
+        }
+        files.add(BundleFiles.index(dest));
+      }
+      if (meta != null) {
+        SaverDef.CheckpointFormatVersion version = v1 ? SaverDef.CheckpointFormatVersion.V1 : SaverDef.CheckpointFormatVersion.V2;
+        Location metaOut = dest.appendToName(".meta");
+        storage.outputFile(metaOut).write(SaverRewriter.forFormat(meta, version).toByteArray());
+        files.add(metaOut);
+      }
+      return new ConvertResult.Converted(prefix, source.format().equals("meta") ? reader.format() : source.format(),
+          dest, options.format(), plan.size(), bytes, meta != null, files);
+    }
+  }
+
+  private static boolean sameFiles(Location a, Location b) {
+    return a.equals(b);
+  }
+
+  private ShardPlan planShards(List<NamePlan.Entry> plan, ConvertOptions options) {
+    if (options.maxShardBytes() <= 0) {
+      return ShardPlan.single(plan.size());
+    }
+    long[] sizes = new long[plan.size()];
+    for (int i = 0; i < sizes.length; i++) {
+      TensorInfo t = plan.get(i).source();
+      sizes[i] = t.dtype().isFixedSize() ? t.shape().byteSize(t.dtype()) : 0;
+    }
+    return ShardPlan.bySize(sizes, options.maxShardBytes());
+  }
+
+  private static long addAll(CheckpointReader reader, List<NamePlan.Entry> plan, CheckpointWriter writer,
+      ConvertOptions options, ShardPlan shards) {
+    long bytes = 0;
+    for (int i = 0; i < plan.size(); i++) {
+      NamePlan.Entry e = plan.get(i);
+      TensorInfo src = e.source();
+      int shard = shards == null ? 0 : shards.shardOf()[i];
+      if (src.isPartitioned() && !options.mergePartitions()) {
+        for (TensorSlice s : src.slices()) {
+          if (writer instanceof BundleWriter bw) {
+            bw.addSlice(e.name(), src.shape(), s, reader.readSlice(src.name(), s), shard);
+          } else {
+            writer.addSlice(e.name(), src.shape(), s, reader.readSlice(src.name(), s));
+          }
+        }
+      } else if (writer instanceof BundleWriter bw) {
+        bw.add(e.name(), reader.read(src.name()), shard);
+      } else {
+        writer.add(e.name(), reader.read(src.name()));
+      }
+      if (src.dtype().isFixedSize()) {
+        bytes += src.shape().byteSize(src.dtype());
+      }
+    }
+    return bytes;
+  }
+
+  /**
+   * The source's {@code .meta}, when there is one and it still describes the result: a graph restores its
+   * variables by name, so after renames, filters or the EMA swap it would no longer match the checkpoint.
+   */
+  private MetaGraphDef readMeta(Location prefix, ConvertOptions options, List<NamePlan.Entry> plan, List<TensorInfo> all) {
+    Location metaFile = prefix.appendToName(".meta");
+    if (!storage.exists(metaFile)) {
+      return null;
+    }
+    boolean unchanged = plan.size() == all.size()
+        && plan.stream().allMatch(e -> e.name().equals(e.source().name()));
+    if (!unchanged) {
+      throw new WrongInputException(metaFile.fileName() + " restores variables by their old names, so it would not "
+          + "match a checkpoint with renamed, filtered or swapped tensors. Add --no-meta to convert only the checkpoint "
+          + "(and build the graph anew in your code).");
+    }
+    try {
+      return MetaGraphDef.parseFrom(storage.inputFile(metaFile).readAllBytes());
+    } catch (InvalidProtocolBufferException e) {
+      throw new CorruptInputException(metaFile + " is not a valid MetaGraphDef: " + e.getMessage()
+          + "; add --no-meta to convert only the checkpoint");
+    }
+  }
+
+  /**
+   * Writes (or updates) the {@code checkpoint} state file beside the destination: relative paths, the converted
+   * checkpoints added to those already listed there that still exist, the latest converted one as latest.
+   */
+  private Location writeState(List<Location> destinations, Location latest) {
+    Location dir = latest.parent();
+    Location stateFile = dir.resolve(CheckpointStateFile.NAME);
+    Set<String> paths = new LinkedHashSet<>();
+    if (storage.exists(stateFile)) {
+      try {
+        CheckpointStateFile existing = CheckpointStateFile.read(storage, stateFile);
+        for (String p : existing.all()) {
+          Location loc = existing.resolve(p, x -> storage.exists(BundleFiles.index(x)) || storage.exists(x));
+          String rel = dir.relativize(loc);
+          if (rel != null && (storage.exists(BundleFiles.index(loc)) || storage.exists(loc))) {
+            paths.add(rel);
+          }
+        }
+      } catch (CorruptInputException e) {
+        // an unreadable state file is replaced by a correct one
+      }
+    }
+    for (Location d : destinations) {
+      if (d.parent().equals(dir)) {
+        paths.remove(d.fileName());
+        paths.add(d.fileName());
+      }
+    }
+    paths.remove(latest.fileName());
+    paths.add(latest.fileName());
+    CheckpointState.Builder state = CheckpointState.newBuilder().setModelCheckpointPath(latest.fileName());
+    state.addAllAllModelCheckpointPaths(paths);
+    String text = TextFormat.printer().printToString(state.build());
+    storage.outputFile(stateFile).write(text.getBytes(StandardCharsets.UTF_8));
+    return stateFile;
+  }
+}
