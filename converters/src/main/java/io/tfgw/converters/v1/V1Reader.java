@@ -13,7 +13,6 @@ import io.tfgw.core.table.TableReader;
 import io.tfgw.core.table.TableValue;
 import io.tfgw.core.tensor.DType;
 import io.tfgw.core.tensor.Shape;
-import io.tfgw.core.tensor.SliceAssembler;
 import io.tfgw.core.tensor.TensorData;
 import io.tfgw.core.tensor.TensorInfo;
 import io.tfgw.core.tensor.TensorProtos;
@@ -164,11 +163,7 @@ public final class V1Reader implements CheckpointReader {
       TensorSlice only = stored.keySet().iterator().next();
       return sliceData(info, only, stored.get(only));
     }
-    List<SliceAssembler.Part> parts = new ArrayList<>();
-    for (TensorSlice s : info.slices()) {
-      parts.add(new SliceAssembler.Part(s, readSlice(name, s)));
-    }
-    return SliceAssembler.assemble(name, info.dtype(), info.shape(), parts);
+    return assemble(info);
   }
 
   @Override

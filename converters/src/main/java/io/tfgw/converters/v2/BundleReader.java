@@ -18,7 +18,6 @@ import io.tfgw.core.table.TableReader;
 import io.tfgw.core.tensor.CanonicalStrings;
 import io.tfgw.core.tensor.DType;
 import io.tfgw.core.tensor.Shape;
-import io.tfgw.core.tensor.SliceAssembler;
 import io.tfgw.core.tensor.TensorData;
 import io.tfgw.core.tensor.TensorInfo;
 import io.tfgw.core.tensor.TensorSlice;
@@ -264,11 +263,7 @@ public final class BundleReader implements CheckpointReader {
     if (!info.isPartitioned()) {
       return dataOf(name, entries.get(name), info.dtype(), info.shape());
     }
-    List<SliceAssembler.Part> parts = new ArrayList<>();
-    for (TensorSlice s : info.slices()) {
-      parts.add(new SliceAssembler.Part(s, readSlice(name, s)));
-    }
-    return SliceAssembler.assemble(name, info.dtype(), info.shape(), parts);
+    return assemble(info);
   }
 
   @Override

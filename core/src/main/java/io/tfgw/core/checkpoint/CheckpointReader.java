@@ -2,6 +2,7 @@ package io.tfgw.core.checkpoint;
 
 import io.tfgw.core.WrongInputException;
 import io.tfgw.core.storage.Location;
+import io.tfgw.core.tensor.SliceAssembler;
 import io.tfgw.core.tensor.TensorData;
 import io.tfgw.core.tensor.TensorInfo;
 import io.tfgw.core.tensor.TensorSlice;
@@ -37,6 +38,15 @@ public interface CheckpointReader extends AutoCloseable {
 
   /** The values of one stored slice of a partitioned variable. */
   TensorData readSlice(String name, TensorSlice slice);
+
+  /** A partitioned variable's full tensor, streamed from its stored slices (see {@link SliceAssembler}). */
+  default TensorData assemble(TensorInfo info) {
+    List<SliceAssembler.Part> parts = new java.util.ArrayList<>();
+    for (TensorSlice s : info.slices()) {
+      parts.add(new SliceAssembler.Part(s, readSlice(info.name(), s)));
+    }
+    return SliceAssembler.assemble(info.name(), info.dtype(), info.shape(), parts);
+  }
 
   @Override
   void close();
