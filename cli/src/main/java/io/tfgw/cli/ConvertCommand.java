@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tfgw.converters.convert.CheckpointConverter;
 import io.tfgw.converters.convert.ConvertOptions;
 import io.tfgw.converters.convert.ConvertResult;
+import io.tfgw.converters.convert.ModelConverter;
 import io.tfgw.converters.convert.NamePlan;
 import io.tfgw.core.UnsupportedInputException;
 import io.tfgw.core.WrongInputException;
@@ -82,13 +83,35 @@ final class ConvertCommand implements Callable<Integer> {
   @Option(names = "--max-shard-size", paramLabel = "SIZE", description = "V2: split data into shards of at most SIZE (e.g. 2G, 500M).")
   String maxShardSize;
 
+  @Option(names = "--outputs", split = ",", paramLabel = "NAME",
+      description = "Graph outputs to keep (node or tensor names, e.g. y or y:0); default: the signature's outputs.")
+  List<String> outputs = new ArrayList<>();
+
+  @Option(names = "--inputs", split = ",", paramLabel = "NAME", description = "Graph inputs for a new signature (default: the Placeholders the outputs need).")
+  List<String> inputs = new ArrayList<>();
+
+  @Option(names = "--signature", paramLabel = "KEY", description = "SavedModel signature to use (default: serving_default).")
+  String signature;
+
+  @Option(names = "--tag", paramLabel = "TAG", description = "SavedModel MetaGraph tag (default: serve).")
+  String tag;
+
   @Option(names = "--json", description = "Print what was written as one JSON object.")
   boolean json;
 
   @Override
   public Integer call() throws IOException {
     String to = format.toLowerCase(Locale.ROOT);
-    if (List.of("savedmodel", "frozen", "hdf5", "safetensors").contains(to)) {
+    if (to.equals("frozen")) {
+      try (StorageRouter storage = common.storage()) {
+        long start = System.nanoTime();
+        ModelConverter.Result r = new ModelConverter(storage).toFrozen(Location.parse(source), Location.parse(destination),
+            outputs, signature, tag);
+        printModel(r, (System.nanoTime() - start) / 1e9);
+      }
+      return 0;
+    }
+    if (List.of("savedmodel", "hdf5", "safetensors").contains(to)) {
       throw new UnsupportedInputException("--to " + to + " is not available in this version of tfgw yet; --to v1 and "
           + "--to v2 are");
     }
@@ -166,6 +189,32 @@ final class ConvertCommand implements Callable<Integer> {
     } catch (NumberFormatException e) {
       throw new WrongInputException("Bad size '" + s + "': use a number with an optional K, M, G or T suffix");
     }
+  }
+
+  private void printModel(ModelConverter.Result r, double seconds) {
+    PrintWriter out = spec.commandLine().getOut();
+    if (json) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("source", r.source().toString());
+      m.put("source_format", r.sourceFormat());
+      m.put("destination", r.destination().toString());
+      m.put("format", r.format());
+      m.put("outputs", r.outputs());
+      m.put("nodes", r.nodes());
+      m.put("variables_frozen", r.variables());
+      m.put("bytes", r.bytes());
+      if (!r.notes().isEmpty()) {
+        m.put("notes", r.notes());
+      }
+      m.put("seconds", Math.round(seconds * 1000) / 1000.0);
+      out.println(Json.write(m));
+    } else if (!common.quiet) {
+      r.notes().forEach(n -> out.println("note: " + n));
+      out.printf("%s (%s) -> %s (%s): outputs %s, %d nodes, %d variables frozen, %s; %.2f s%n", r.source(),
+          r.sourceFormat(), r.destination(), r.format(), r.outputs(), r.nodes(), r.variables(), Sizes.human(r.bytes()),
+          seconds);
+    }
+    out.flush();
   }
 
   private void print(ConvertResult result, double seconds) {

@@ -65,7 +65,7 @@ public final class Checkpoints {
   }
 
   /** A checkpoint with no tensors (a SavedModel without variables). */
-  static CheckpointReader empty(Location location, String format) {
+  public static CheckpointReader empty(Location location, String format) {
     return new CheckpointReader() {
       @Override
       public Location location() {
