@@ -96,6 +96,13 @@ final class ConvertCommand implements Callable<Integer> {
   @Option(names = "--tag", paramLabel = "TAG", description = "SavedModel MetaGraph tag (default: serve).")
   String tag;
 
+  @Option(names = "--thaw", description = "Frozen graph to SavedModel: large float constants become variables.")
+  boolean thaw;
+
+  @Option(names = "--thaw-min-bytes", paramLabel = "SIZE", defaultValue = "1K",
+      description = "With --thaw: the smallest constant to turn into a variable (default: ${DEFAULT-VALUE}).")
+  String thawMinBytes;
+
   @Option(names = "--json", description = "Print what was written as one JSON object.")
   boolean json;
 
@@ -111,7 +118,16 @@ final class ConvertCommand implements Callable<Integer> {
       }
       return 0;
     }
-    if (List.of("savedmodel", "hdf5", "safetensors").contains(to)) {
+    if (to.equals("savedmodel")) {
+      try (StorageRouter storage = common.storage()) {
+        long start = System.nanoTime();
+        ModelConverter.Result r = new ModelConverter(storage).toSavedModel(Location.parse(source),
+            Location.parse(destination), inputs, outputs, signature, tag, thaw, parseSize(thawMinBytes));
+        printModel(r, (System.nanoTime() - start) / 1e9);
+      }
+      return 0;
+    }
+    if (List.of("hdf5", "safetensors").contains(to)) {
       throw new UnsupportedInputException("--to " + to + " is not available in this version of tfgw yet; --to v1 and "
           + "--to v2 are");
     }
@@ -210,9 +226,9 @@ final class ConvertCommand implements Callable<Integer> {
       out.println(Json.write(m));
     } else if (!common.quiet) {
       r.notes().forEach(n -> out.println("note: " + n));
-      out.printf("%s (%s) -> %s (%s): outputs %s, %d nodes, %d variables frozen, %s; %.2f s%n", r.source(),
-          r.sourceFormat(), r.destination(), r.format(), r.outputs(), r.nodes(), r.variables(), Sizes.human(r.bytes()),
-          seconds);
+      out.printf("%s (%s) -> %s (%s): outputs %s, %d nodes, %d variables %s, %s; %.2f s%n", r.source(),
+          r.sourceFormat(), r.destination(), r.format(), r.outputs(), r.nodes(), r.variables(),
+          r.format().equals("frozen") ? "frozen" : "stored", Sizes.human(r.bytes()), seconds);
     }
     out.flush();
   }
