@@ -70,7 +70,7 @@ public final class CheckpointConverter {
       sources.add(resolved);
     }
     for (Resolved r : sources) {
-      if (!Set.of("v1", "v2", "meta").contains(r.format())) {
+      if (!Set.of("v1", "v2", "meta", "savedmodel").contains(r.format())) {
         throw new UnsupportedInputException(r.target() + " is a " + r.format() + "; --to " + options.format()
             + " converts checkpoints (V1 or V2)");
       }
@@ -78,7 +78,9 @@ public final class CheckpointConverter {
     boolean intoDirectory = options.destinationIsDirectory() || sources.size() > 1;
     List<Location> destinations = new ArrayList<>();
     for (Resolved r : sources) {
-      destinations.add(intoDirectory ? destination.resolve(r.target().fileName()) : destination);
+      // a SavedModel's variables are "variables/variables"; as a checkpoint they are called model.ckpt
+      String name = r.format().equals("savedmodel") ? "model.ckpt" : r.target().fileName();
+      destinations.add(intoDirectory ? destination.resolve(name) : destination);
     }
 
     List<ConvertResult.Converted> done = new ArrayList<>();
@@ -113,7 +115,9 @@ public final class CheckpointConverter {
               + ". Convert to V2 (--to v2), or leave them out with --exclude.");
         }
       }
-      MetaGraphDef meta = options.carryMeta() ? readMeta(prefix, options, plan, reader.tensors()) : null;
+      MetaGraphDef meta = !options.carryMeta() ? null
+          : source.format().equals("savedmodel") ? savedModelMeta(source, plan, reader.tensors())
+          : readMeta(prefix, options, plan, reader.tensors());
       if (sameFiles(prefix, dest)) {
         throw new WrongInputException("The destination " + dest + " is the source checkpoint itself; choose another prefix");
       }
@@ -200,18 +204,27 @@ public final class CheckpointConverter {
     if (!storage.exists(metaFile)) {
       return null;
     }
-    boolean unchanged = plan.size() == all.size()
-        && plan.stream().allMatch(e -> e.name().equals(e.source().name()));
-    if (!unchanged) {
-      throw new WrongInputException(metaFile.fileName() + " restores variables by their old names, so it would not "
-          + "match a checkpoint with renamed, filtered or swapped tensors. Add --no-meta to convert only the checkpoint "
-          + "(and build the graph anew in your code).");
-    }
+    requireUnchanged(metaFile, plan, all);
     try {
       return MetaGraphDef.parseFrom(storage.inputFile(metaFile).readAllBytes());
     } catch (InvalidProtocolBufferException e) {
       throw new CorruptInputException(metaFile + " is not a valid MetaGraphDef: " + e.getMessage()
           + "; add --no-meta to convert only the checkpoint");
+    }
+  }
+
+  /** The serving MetaGraph of a SavedModel, as the .meta of its variables turned checkpoint. */
+  private MetaGraphDef savedModelMeta(Resolved source, List<NamePlan.Entry> plan, List<TensorInfo> all) {
+    requireUnchanged(source.target().resolve("saved_model.pb"), plan, all);
+    return io.tfgw.converters.graph.GraphSource.load(storage, source, null).meta();
+  }
+
+  private static void requireUnchanged(Location graphFile, List<NamePlan.Entry> plan, List<TensorInfo> all) {
+    boolean unchanged = plan.size() == all.size() && plan.stream().allMatch(e -> e.name().equals(e.source().name()));
+    if (!unchanged) {
+      throw new WrongInputException(graphFile.fileName() + " restores variables by their old names, so it would not "
+          + "match a checkpoint with renamed, filtered or swapped tensors. Add --no-meta to convert only the checkpoint "
+          + "(and build the graph anew in your code).");
     }
   }
 
