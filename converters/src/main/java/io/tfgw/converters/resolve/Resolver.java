@@ -204,6 +204,11 @@ public final class Resolver {
       }
       if (!similar.isEmpty()) {
         msg.append("; did you mean ").append(String.join(" or ", similar)).append('?');
+      } else if (storage.isDirectory(loc.parent())) {
+        String there = describeCheckpointsIn(loc.parent());
+        if (!there.equals("no checkpoints")) {
+          msg.append("; checkpoints in ").append(loc.parent()).append(": ").append(there);
+        }
       }
     }
     return new LocationNotFoundException(loc, msg.toString());
