@@ -35,12 +35,17 @@ public final class S3TestServer implements AutoCloseable {
   }
 
   public static S3TestServer start() {
+    return start(java.util.function.UnaryOperator.identity());
+  }
+
+  /** A server whose blob store is wrapped, e.g. to inject failures. */
+  public static S3TestServer start(java.util.function.UnaryOperator<org.gaul.s3proxy.blobstore.BlobStore> wrap) {
     try {
       Properties properties = new Properties();
       properties.setProperty("jclouds.identity", ACCESS_KEY);
       properties.setProperty("jclouds.credential", SECRET_KEY);
       S3Proxy proxy = S3Proxy.builder()
-          .blobStore(BlobStores.create("transient", properties))
+          .blobStore(wrap.apply(BlobStores.create("transient", properties)))
           .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
           .endpoint(URI.create("http://127.0.0.1:0"))
           .ignoreUnknownHeaders(true)
