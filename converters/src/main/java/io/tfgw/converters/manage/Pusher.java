@@ -46,8 +46,10 @@ public final class Pusher {
   public PushResult push(Location model, Location base, OptionalLong version, CopyListener listener) {
     Resolved resolved = new Resolver(storage).resolve(model);
     if (!resolved.format().equals("savedmodel")) {
-      throw new WrongInputException(model + " is a " + resolved.format() + " model, not a SavedModel; TF Serving "
-          + "loads SavedModels only. Convert it first: tfgw convert " + model + " DIR --to savedmodel");
+      String what = resolved.format().matches("v\\d") ? resolved.format().toUpperCase(java.util.Locale.ROOT)
+          + " checkpoint" : resolved.format() + " model";
+      throw new WrongInputException(model + " is a " + what + ", not a SavedModel; TF Serving loads SavedModels "
+          + "only. Convert it first: tfgw convert " + model + " DIR --to savedmodel");
     }
     Location source = resolved.target();
     TreeSet<Long> existing = versions(base);
