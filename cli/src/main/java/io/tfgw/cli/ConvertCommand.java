@@ -114,6 +114,7 @@ final class ConvertCommand implements Callable<Integer> {
         long start = System.nanoTime();
         ModelConverter.Result r = new ModelConverter(storage).toFrozen(Location.parse(source), Location.parse(destination),
             outputs, signature, tag);
+        storage.commit(); // archive destinations appear only now
         printModel(r, (System.nanoTime() - start) / 1e9);
       }
       return 0;
@@ -123,6 +124,7 @@ final class ConvertCommand implements Callable<Integer> {
         long start = System.nanoTime();
         ModelConverter.Result r = new ModelConverter(storage).toSavedModel(Location.parse(source),
             Location.parse(destination), inputs, outputs, signature, tag, thaw, parseSize(thawMinBytes));
+        storage.commit(); // archive destinations appear only now
         printModel(r, (System.nanoTime() - start) / 1e9);
       }
       return 0;
@@ -160,6 +162,7 @@ final class ConvertCommand implements Callable<Integer> {
           .withDestinationIsDirectory(dstIsDir);
       long start = System.nanoTime();
       ConvertResult result = new CheckpointConverter(storage).convert(Location.parse(source), dst, options);
+      storage.commit(); // archive destinations appear only now
       print(result, (System.nanoTime() - start) / 1e9);
     }
     return 0;

@@ -38,7 +38,7 @@ public final class Location {
     if (text.isEmpty()) {
       throw new IllegalArgumentException("An empty string is not a location");
     }
-    int bang = text.indexOf("!/");
+    int bang = text.lastIndexOf("!/"); // the innermost archive: a.zip!/b.tar!/c is c inside a.zip!/b.tar
     if (bang < 0 && text.endsWith("!")) {
       bang = text.length() - 1;
     }
@@ -71,6 +71,12 @@ public final class Location {
       }
     }
     return local(Path.of(text));
+  }
+
+  /** The path {@code inner} inside the archive {@code container} ({@code CONTAINER!/inner}). */
+  public static Location inArchive(Location container, String inner) {
+    Objects.requireNonNull(container, "container");
+    return new Location(ARCHIVE, "", normalizeRelative(inner, container + "!/" + inner), container);
   }
 
   public static Location local(Path path) {

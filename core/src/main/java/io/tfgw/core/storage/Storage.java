@@ -34,6 +34,15 @@ public interface Storage extends AutoCloseable {
   /** Deletes the file; no error when it does not exist. */
   void delete(Location location);
 
+  /**
+   * The backend serving {@code location} as an optional capability interface ({@link FileTimes},
+   * {@link StoredChecksums}, {@link StagedStorage}, ...), or empty when it lacks it. Capabilities are separate
+   * interfaces, as Iceberg's {@code SupportsPrefixOperations}; a router answers for the backend of the location.
+   */
+  default <T> java.util.Optional<T> capability(Class<T> type, Location location) {
+    return type.isInstance(this) ? java.util.Optional.of(type.cast(this)) : java.util.Optional.empty();
+  }
+
   @Override
   default void close() {}
 }

@@ -10,6 +10,10 @@ import java.util.ServiceLoader;
 /**
  * The {@link Storage} the application uses: it sends each call to the backend for the location's scheme, creating
  * backends on first use. Backends come from {@link ServiceLoader} or are registered explicitly.
+ *
+ * <p>The router is also a command's unit of work: a command that writes calls {@link #commit()} once at its end,
+ * which publishes what {@link StagedStorage} backends (archives) staged; {@link #close()} discards whatever was
+ * not committed, so a failed command leaves no half-written archive.
  */
 public final class StorageRouter implements Storage {
   private final StorageOptions options;
@@ -91,8 +95,51 @@ public final class StorageRouter implements Storage {
   }
 
   @Override
+  public <T> java.util.Optional<T> capability(Class<T> type, Location location) {
+    return backendFor(location).capability(type, location);
+  }
+
+  /**
+   * Publishes everything the staged backends hold (see {@link StagedStorage}). Call it once when a command has
+   * written all its outputs; backends without staging have published each file already. On failure everything
+   * staged is discarded.
+   */
+  public synchronized void commit() {
+    List<StagedStorage> staged = new ArrayList<>();
+    for (Storage storage : open.values()) {
+      if (storage instanceof StagedStorage s && s.hasStaged()) {
+        staged.add(s);
+      }
+    }
+    try {
+      for (StagedStorage s : staged) {
+        s.commitStaged();
+      }
+    } catch (RuntimeException e) {
+      abortStaged(e);
+      throw e;
+    }
+  }
+
+  private void abortStaged(RuntimeException failure) {
+    for (Storage storage : open.values()) {
+      if (storage instanceof StagedStorage s) {
+        try {
+          s.abortStaged();
+        } catch (RuntimeException e) {
+          if (failure != null) {
+            failure.addSuppressed(e);
+          }
+        }
+      }
+    }
+  }
+
+  /** Discards what staged backends hold without publishing it, then closes every backend. */
+  @Override
   public synchronized void close() {
     List<RuntimeException> failures = new ArrayList<>();
+    abortStaged(null);
     for (Storage storage : open.values()) {
       try {
         storage.close();

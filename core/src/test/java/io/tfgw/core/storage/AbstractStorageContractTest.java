@@ -31,6 +31,16 @@ public abstract class AbstractStorageContractTest {
     return false;
   }
 
+  /** Positional reads per thread in the concurrency test (object stores pay a request for each). */
+  protected int concurrentReadsPerThread() {
+    return 200;
+  }
+
+  /** Size of the file written in small odd-sized pieces; object stores make it span several upload parts. */
+  protected int largeFileSize() {
+    return 3 * (1 << 20) + 17;
+  }
+
   @BeforeEach
   void rootIsEmpty() {
     assertThat(storage().list(root())).as("the test root must start empty").isEmpty();
@@ -192,7 +202,7 @@ public abstract class AbstractStorageContractTest {
         int seed = t;
         results.add(pool.submit(() -> {
           Random rnd = new Random(seed);
-          for (int i = 0; i < 200; i++) {
+          for (int i = 0; i < concurrentReadsPerThread(); i++) {
             int pos = rnd.nextInt(content.length - 4096);
             byte[] got = r.readFully(pos, 4096);
             if (!java.util.Arrays.equals(got, java.util.Arrays.copyOfRange(content, pos, pos + 4096))) {
@@ -215,5 +225,60 @@ public abstract class AbstractStorageContractTest {
     Location loc = write("dir with space/ünïcødé name.bin", bytes("ok"));
     assertThat(storage().inputFile(loc).readAllBytes()).isEqualTo(bytes("ok"));
     assertThat(storage().list(root())).extracting(FileEntry::location).containsExactly(loc);
+  }
+
+  @Test
+  void largeOutputWrittenInPiecesReadsBack() throws Exception {
+    byte[] content = new byte[largeFileSize()];
+    new Random(4).nextBytes(content);
+    Location loc = root().resolve("large/pieces.bin");
+    try (AtomicOutputStream out = storage().outputFile(loc).create()) {
+      Random sizes = new Random(5);
+      int pos = 0;
+      while (pos < content.length) {
+        int n = Math.min(content.length - pos, sizes.nextInt(3) == 0 ? 1 : sizes.nextInt(700_000));
+        if (n == 1) {
+          out.write(content[pos]);
+        } else {
+          out.write(content, pos, n);
+        }
+        pos += n;
+      }
+      assertThat(out.position()).isEqualTo(content.length);
+      assertThat(storage().exists(loc)).isFalse();
+      out.commit();
+    }
+    assertThat(storage().inputFile(loc).length()).isEqualTo(content.length);
+    try (InputStream s = storage().inputFile(loc).newStream()) {
+      assertThat(java.security.MessageDigest.getInstance("SHA-256").digest(s.readAllBytes()))
+          .isEqualTo(java.security.MessageDigest.getInstance("SHA-256").digest(content));
+    }
+  }
+
+  @Test
+  void capabilitiesTellTheTruth() {
+    byte[] content = bytes("checked content");
+    Location loc = write("cap/file.txt", content);
+    storage().capability(FileTimes.class, loc).ifPresent(times -> assertThat(times.lastModified(loc))
+        .hasValueSatisfying(t -> assertThat(t).isBetween(java.time.Instant.now().minusSeconds(600),
+            java.time.Instant.now().plusSeconds(600))));
+    storage().capability(StoredChecksums.class, loc).ifPresent(sums -> {
+      java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+      crc.update(content);
+      java.util.OptionalInt stored = sums.crc32c(loc);
+      if (stored.isPresent()) {
+        assertThat(stored.getAsInt()).isEqualTo((int) crc.getValue());
+      }
+    });
+    assertThat(storage().capability(String.class, loc)).isEmpty();
+  }
+
+  @Test
+  void emptyFilesExist() {
+    Location loc = write("empty", new byte[0]);
+    assertThat(storage().exists(loc)).isTrue();
+    assertThat(storage().inputFile(loc).length()).isZero();
+    assertThat(storage().inputFile(loc).readAllBytes()).isEmpty();
+    assertThat(storage().list(root())).extracting(FileEntry::length).containsExactly(0L);
   }
 }

@@ -32,7 +32,7 @@ import java.util.stream.Stream;
  * hidden temp file in the destination directory, are fsynced, and are renamed over the destination atomically at
  * commit, so a reader never sees a half-written file and a crash leaves at most a temp file behind.
  */
-public final class LocalStorage implements Storage {
+public final class LocalStorage implements Storage, io.tfgw.core.storage.FileTimes {
   /** Prefix of in-progress temp files; {@link #list} hides them. */
   static final String TEMP_PREFIX = ".tfgw-tmp-";
 
@@ -96,6 +96,17 @@ public final class LocalStorage implements Storage {
       Files.deleteIfExists(location.toLocalPath());
     } catch (IOException e) {
       throw new StorageException("Cannot delete " + location + ": " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public java.util.Optional<java.time.Instant> lastModified(Location location) {
+    try {
+      return java.util.Optional.of(Files.getLastModifiedTime(location.toLocalPath()).toInstant());
+    } catch (NoSuchFileException e) {
+      throw new LocationNotFoundException(location);
+    } catch (IOException e) {
+      throw new StorageException("Cannot read " + location + ": " + e.getMessage(), e);
     }
   }
 

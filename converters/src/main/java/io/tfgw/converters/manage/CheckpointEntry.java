@@ -1,0 +1,17 @@
+package io.tfgw.converters.manage;
+
+import io.tfgw.core.storage.FileEntry;
+import io.tfgw.core.storage.Location;
+import java.util.List;
+
+/**
+ * One V2 checkpoint in a directory: its prefix, the global step parsed from a {@code -NNN} suffix (null when the
+ * name has none), its files, their total size, whether the {@code checkpoint} state file names it as the latest,
+ * and whether all its data shards are present.
+ */
+public record CheckpointEntry(Location prefix, Long step, List<FileEntry> files, long bytes, boolean latest,
+    boolean complete) {
+  public String name() {
+    return prefix.fileName();
+  }
+}

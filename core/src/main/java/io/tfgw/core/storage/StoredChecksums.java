@@ -1,0 +1,13 @@
+package io.tfgw.core.storage;
+
+import java.util.OptionalInt;
+
+/**
+ * An optional capability: the store keeps a checksum of each file's full content that it verified itself when
+ * the bytes arrived (S3's {@code x-amz-checksum-crc32c} of a single-part upload). Copying can then check what
+ * arrived without reading it back.
+ */
+public interface StoredChecksums {
+  /** The CRC32C (Castagnoli) of the whole file as the store computed it; empty when it has none. */
+  OptionalInt crc32c(Location location);
+}

@@ -1,0 +1,46 @@
+package io.tfgw.storage.archive;
+
+import io.tfgw.core.storage.StorageException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
+
+/** One private temp directory for spooled and staged archive data, removed when the backend closes. */
+final class TempFiles implements AutoCloseable {
+  private Path dir;
+
+  synchronized Path newFile(String purpose) {
+    try {
+      if (dir == null) {
+        dir = Files.createTempDirectory("tfgw-archive-");
+      }
+      return Files.createTempFile(dir, purpose + "-", ".tmp");
+    } catch (IOException e) {
+      throw new StorageException("Cannot create a temp file for archive data in " + System.getProperty("java.io.tmpdir")
+          + ": " + e.getMessage() + " (set -Djava.io.tmpdir to a directory with space)", e);
+    }
+  }
+
+  static void deleteQuietly(Path file) {
+    try {
+      Files.deleteIfExists(file);
+    } catch (IOException ignored) {
+      // removed with the directory at close
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    if (dir == null) {
+      return;
+    }
+    try (Stream<Path> all = Files.walk(dir)) {
+      all.sorted(Comparator.reverseOrder()).forEach(TempFiles::deleteQuietly);
+    } catch (IOException ignored) {
+      // best effort
+    }
+    dir = null;
+  }
+}

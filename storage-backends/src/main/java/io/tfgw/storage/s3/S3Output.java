@@ -1,0 +1,224 @@
+package io.tfgw.storage.s3;
+
+import io.tfgw.core.storage.AtomicOutputStream;
+import io.tfgw.core.storage.Location;
+import io.tfgw.core.storage.StorageException;
+import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import java.util.zip.CRC32C;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.model.ChecksumAlgorithm;
+import software.amazon.awssdk.services.s3.model.CompletedPart;
+
+/**
+ * One object being written. Bytes collect in a buffer of one part; a file that fits is uploaded with a single PUT
+ * at {@link #commit()}. A larger one becomes a multipart upload: each full buffer is handed to an upload thread
+ * (at most {@code uploadParallelism} parts in flight, so memory is bounded by a few parts), and the upload is
+ * completed at commit, which is when the object appears. {@link #abort()}, or any failed part, aborts the multipart
+ * upload so that no parts linger (and bill) on the bucket.
+ */
+final class S3Output extends AtomicOutputStream {
+  private final S3Storage storage;
+  private final Location location;
+  private final int partSize;
+  private final Semaphore inFlight;
+  private final List<Future<CompletedPart>> parts = new ArrayList<>();
+  private byte[] buffer = new byte[64 << 10];
+  private int filled;
+  private long position;
+  private String uploadId;
+  private volatile Throwable failure;
+
+  S3Output(S3Storage storage, Location location) {
+    this.storage = storage;
+    this.location = location;
+    this.partSize = storage.settings().partSize();
+    this.inFlight = new Semaphore(storage.settings().uploadParallelism());
+  }
+
+  @Override
+  public Location location() {
+    return location;
+  }
+
+  @Override
+  public long position() {
+    return position;
+  }
+
+  @Override
+  public void write(int b) {
+    write(new byte[] {(byte) b}, 0, 1);
+  }
+
+  @Override
+  public void write(byte[] b, int off, int len) {
+    checkFailure();
+    while (len > 0) {
+      if (filled == partSize) {
+        flushPart();
+      }
+      if (filled == buffer.length) {
+        buffer = java.util.Arrays.copyOf(buffer, Math.min(partSize, buffer.length * 2));
+      }
+      int n = Math.min(len, buffer.length - filled);
+      System.arraycopy(b, off, buffer, filled, n);
+      filled += n;
+      off += n;
+      len -= n;
+      position += n;
+    }
+  }
+
+  private void checkFailure() {
+    if (failure != null) {
+      throw new StorageException("Cannot write " + location + ": an upload of a part failed: " + failure.getMessage(), failure);
+    }
+  }
+
+  private void flushPart() {
+    if (uploadId == null) {
+      try {
+        uploadId = storage.client().createMultipartUpload(b -> b.bucket(location.authority()).key(location.path())
+            .checksumAlgorithm(ChecksumAlgorithm.CRC32_C)).uploadId();
+      } catch (SdkException e) {
+        throw S3Errors.of("write", location, e);
+      }
+    }
+    byte[] data = buffer;
+    int length = filled;
+    int partNumber = parts.size() + 1;
+    buffer = new byte[partSize];
+    filled = 0;
+    try {
+      inFlight.acquire();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StorageException("Interrupted while writing " + location);
+    }
+    checkFailure();
+    parts.add(storage.uploads().submit(() -> {
+      try {
+        return uploadPart(partNumber, data, length);
+      } catch (Throwable t) {
+        failure = t;
+        throw t;
+      } finally {
+        inFlight.release();
+      }
+    }));
+  }
+
+  private CompletedPart uploadPart(int partNumber, byte[] data, int length) {
+    String crc = crc32c(data, length);
+    String eTag = storage.client().uploadPart(b -> b.bucket(location.authority()).key(location.path())
+            .uploadId(uploadId).partNumber(partNumber).contentLength((long) length)
+            .contentMD5(md5(data, length)).checksumCRC32C(crc),
+        RequestBody.fromByteBuffer(ByteBuffer.wrap(data, 0, length))).eTag();
+    storage.bytesUploaded.addAndGet(length);
+    return CompletedPart.builder().partNumber(partNumber).eTag(eTag).checksumCRC32C(crc).build();
+  }
+
+  @Override
+  protected void doCommit() {
+    try {
+      checkFailure();
+      if (uploadId == null) {
+        putWhole();
+        return;
+      }
+      if (filled > 0) {
+        flushPart();
+      }
+      List<CompletedPart> done = new ArrayList<>();
+      for (Future<CompletedPart> f : parts) {
+        done.add(f.get());
+      }
+      storage.client().completeMultipartUpload(b -> b.bucket(location.authority()).key(location.path())
+          .uploadId(uploadId).multipartUpload(m -> m.parts(done)));
+    } catch (ExecutionException e) {
+      abortUpload();
+      Throwable cause = e.getCause();
+      throw cause instanceof SdkException s ? S3Errors.of("write", location, s)
+          : new StorageException("Cannot write " + location + ": " + cause.getMessage(), cause);
+    } catch (InterruptedException e) {
+      abortUpload();
+      Thread.currentThread().interrupt();
+      throw new StorageException("Interrupted while writing " + location);
+    } catch (SdkException e) {
+      abortUpload();
+      throw S3Errors.of("write", location, e);
+    } catch (RuntimeException e) {
+      abortUpload();
+      throw e;
+    } finally {
+      buffer = null;
+    }
+  }
+
+  private void putWhole() {
+    byte[] data = buffer;
+    int length = filled;
+    storage.client().putObject(b -> b.bucket(location.authority()).key(location.path()).contentLength((long) length)
+            .contentMD5(md5(data, length)).checksumCRC32C(crc32c(data, length)),
+        RequestBody.fromByteBuffer(ByteBuffer.wrap(data, 0, length)));
+    storage.bytesUploaded.addAndGet(length);
+  }
+
+  @Override
+  protected void doAbort() {
+    buffer = null;
+    abortUpload();
+  }
+
+  private void abortUpload() {
+    for (Future<CompletedPart> f : parts) {
+      f.cancel(false);
+    }
+    for (Future<CompletedPart> f : parts) {
+      try {
+        f.get(); // let uploads that already started end before the upload is aborted
+      } catch (ExecutionException | CancellationException e) {
+        // that part failed or never ran
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    if (uploadId != null) {
+      String id = uploadId;
+      uploadId = null;
+      try {
+        storage.client().abortMultipartUpload(b -> b.bucket(location.authority()).key(location.path()).uploadId(id));
+      } catch (SdkException e) {
+        // best effort: a bucket lifecycle rule for incomplete uploads cleans up what remains
+      }
+    }
+  }
+
+  private static String md5(byte[] data, int length) {
+    try {
+      MessageDigest md = MessageDigest.getInstance("MD5");
+      md.update(data, 0, length);
+      return Base64.getEncoder().encodeToString(md.digest());
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static String crc32c(byte[] data, int length) {
+    CRC32C crc = new CRC32C();
+    crc.update(data, 0, length);
+    int v = (int) crc.getValue();
+    return Base64.getEncoder().encodeToString(ByteBuffer.allocate(4).putInt(v).array());
+  }
+}

@@ -1,0 +1,123 @@
+package io.tfgw.storage.s3;
+
+import io.tfgw.core.storage.StorageException;
+import io.tfgw.core.storage.StorageOptions;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
+import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.S3ClientBuilder;
+
+/**
+ * How to reach S3, from {@link StorageOptions} first and the usual AWS sources second: the default credential
+ * chain (environment, profile, container and instance roles), the default region chain ({@code us-east-1} when
+ * none is set), and {@code AWS_ENDPOINT_URL_S3} / {@code AWS_ENDPOINT_URL} for S3-compatible stores.
+ *
+ * <p>Option keys: {@code s3.endpoint}, {@code s3.path-style}, {@code s3.region}, {@code s3.access-key-id} and
+ * {@code s3.secret-access-key} (both or neither), {@code s3.part-size} (bytes, at least 5 MiB),
+ * {@code s3.upload-parallelism} (parts in flight per file), {@code s3.max-attempts} (per request, with backoff).
+ */
+public record S3Settings(Optional<URI> endpoint, boolean pathStyle, Optional<String> region,
+    Optional<String> accessKeyId, Optional<String> secretAccessKey, int partSize, int uploadParallelism,
+    int maxAttempts) {
+  /** S3's smallest allowed part (except the last). */
+  public static final int MIN_PART_SIZE = 5 << 20;
+  public static final int DEFAULT_PART_SIZE = 8 << 20;
+
+  public static S3Settings from(StorageOptions options) {
+    return from(options, System.getenv());
+  }
+
+  static S3Settings from(StorageOptions options, Map<String, String> env) {
+    Optional<URI> endpoint = options.get("s3.endpoint")
+        .or(() -> Optional.ofNullable(env.get("AWS_ENDPOINT_URL_S3")))
+        .or(() -> Optional.ofNullable(env.get("AWS_ENDPOINT_URL")))
+        .filter(s -> !s.isBlank())
+        .map(S3Settings::endpointUri);
+    boolean pathStyle = options.get("s3.path-style").map(Boolean::parseBoolean).orElse(false);
+    Optional<String> key = options.get("s3.access-key-id");
+    Optional<String> secret = options.get("s3.secret-access-key");
+    if (key.isPresent() != secret.isPresent()) {
+      throw new StorageException("Set both s3.access-key-id and s3.secret-access-key, or neither");
+    }
+    int partSize = intOption(options, "s3.part-size", DEFAULT_PART_SIZE);
+    if (partSize < MIN_PART_SIZE) {
+      throw new StorageException("s3.part-size must be at least " + MIN_PART_SIZE + " bytes (S3's minimum part), not " + partSize);
+    }
+    return new S3Settings(endpoint, pathStyle, options.get("s3.region"), key, secret, partSize,
+        Math.max(1, intOption(options, "s3.upload-parallelism", 4)), Math.max(1, intOption(options, "s3.max-attempts", 5)));
+  }
+
+  private static URI endpointUri(String text) {
+    String t = text.contains("://") ? text : "https://" + text;
+    try {
+      return URI.create(t);
+    } catch (IllegalArgumentException e) {
+      throw new StorageException("Invalid S3 endpoint '" + text + "': use a URL such as http://127.0.0.1:9000");
+    }
+  }
+
+  private static int intOption(StorageOptions options, String key, int fallback) {
+    String v = options.get(key).orElse(null);
+    if (v == null) {
+      return fallback;
+    }
+    try {
+      return Integer.parseInt(v.trim());
+    } catch (NumberFormatException e) {
+      throw new StorageException("Option " + key + " must be a whole number, not '" + v + "'");
+    }
+  }
+
+  /**
+   * A client with the SDK's standard retry strategy (exponential backoff with jitter; throttling, 5xx and I/O
+   * errors and timeouts are retried, other 4xx are not) and the small URL-connection HTTP client.
+   */
+  S3Client newClient() {
+    S3ClientBuilder b = S3Client.builder()
+        .httpClient(UrlConnectionHttpClient.builder()
+            .connectionTimeout(Duration.ofSeconds(10))
+            .socketTimeout(Duration.ofSeconds(60))
+            .build())
+        .overrideConfiguration(ClientOverrideConfiguration.builder()
+            .retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder().maxAttempts(maxAttempts).build())
+            .build())
+        .region(resolveRegion())
+        .credentialsProvider(credentials())
+        .forcePathStyle(pathStyle);
+    if (endpoint.isPresent()) {
+      b.endpointOverride(endpoint.get());
+    } else {
+      b.crossRegionAccessEnabled(true); // a bucket in another region than the configured one still works
+    }
+    return b.build();
+  }
+
+  private Region resolveRegion() {
+    if (region.isPresent()) {
+      return Region.of(region.get());
+    }
+    try {
+      return new DefaultAwsRegionProviderChain().getRegion();
+    } catch (RuntimeException e) {
+      return Region.US_EAST_1; // S3-compatible stores ignore it; AWS redirects across regions
+    }
+  }
+
+  private AwsCredentialsProvider credentials() {
+    if (accessKeyId.isPresent()) {
+      return StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKeyId.get(), secretAccessKey.get()));
+    }
+    return DefaultCredentialsProvider.builder().build();
+  }
+}

@@ -1,0 +1,34 @@
+package io.tfgw.storage.s3;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tfgw.core.storage.StorageOptions;
+import java.net.URI;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class S3SettingsTest {
+  @Test
+  void endpointComesFromTheOptionThenTheServiceVariableThenTheGlobalOne() {
+    Map<String, String> env = Map.of("AWS_ENDPOINT_URL", "http://global:1", "AWS_ENDPOINT_URL_S3", "http://s3only:2");
+    assertThat(S3Settings.from(StorageOptions.defaults(), env).endpoint()).contains(URI.create("http://s3only:2"));
+    assertThat(S3Settings.from(StorageOptions.defaults(), Map.of("AWS_ENDPOINT_URL", "http://global:1")).endpoint())
+        .contains(URI.create("http://global:1"));
+    assertThat(S3Settings.from(StorageOptions.builder().set("s3.endpoint", "minio:9000").build(), env).endpoint())
+        .contains(URI.create("https://minio:9000"));
+    assertThat(S3Settings.from(StorageOptions.defaults(), Map.of()).endpoint()).isEmpty();
+  }
+
+  @Test
+  void defaultsAndValidation() {
+    S3Settings s = S3Settings.from(StorageOptions.builder().set("s3.path-style", "true").build(), Map.of());
+    assertThat(s.pathStyle()).isTrue();
+    assertThat(s.partSize()).isEqualTo(S3Settings.DEFAULT_PART_SIZE);
+    assertThat(s.maxAttempts()).isEqualTo(5);
+    assertThatThrownBy(() -> S3Settings.from(StorageOptions.builder().set("s3.access-key-id", "k").build(), Map.of()))
+        .hasMessageContaining("both");
+    assertThatThrownBy(() -> S3Settings.from(StorageOptions.builder().set("s3.part-size", "lots").build(), Map.of()))
+        .hasMessageContaining("whole number");
+  }
+}

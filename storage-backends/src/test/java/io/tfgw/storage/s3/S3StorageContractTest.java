@@ -1,0 +1,48 @@
+package io.tfgw.storage.s3;
+
+import io.tfgw.core.storage.AbstractStorageContractTest;
+import io.tfgw.core.storage.Location;
+import io.tfgw.core.storage.Storage;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+
+class S3StorageContractTest extends AbstractStorageContractTest {
+  private static final AtomicInteger TESTS = new AtomicInteger();
+  private static S3TestServer server;
+  private static S3Storage storage;
+  private final Location root = Location.parse("s3://contract/test-" + TESTS.incrementAndGet());
+
+  @BeforeAll
+  static void startServer() {
+    server = S3TestServer.start();
+    server.createBucket("contract");
+    storage = new S3Storage(S3Settings.from(server.options().set("s3.part-size", String.valueOf(5 << 20)).build()));
+  }
+
+  @AfterAll
+  static void stopServer() throws Exception {
+    storage.close();
+    server.close();
+  }
+
+  @Override
+  protected Storage storage() {
+    return storage;
+  }
+
+  @Override
+  protected Location root() {
+    return root;
+  }
+
+  @Override
+  protected int concurrentReadsPerThread() {
+    return 20;
+  }
+
+  @Override
+  protected int largeFileSize() {
+    return 11 << 20; // three parts of 5 MiB, uploaded in parallel
+  }
+}
