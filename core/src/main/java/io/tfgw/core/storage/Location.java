@@ -36,7 +36,7 @@ public final class Location {
   public static Location parse(String text) {
     Objects.requireNonNull(text, "location");
     if (text.isEmpty()) {
-      throw new IllegalArgumentException("An empty string is not a location");
+      throw new InvalidLocationException("An empty string is not a location");
     }
     int bang = text.lastIndexOf("!/"); // the innermost archive: a.zip!/b.tar!/c is c inside a.zip!/b.tar
     if (bang < 0 && text.endsWith("!")) {
@@ -61,12 +61,12 @@ public final class Location {
           String authority = slash < 0 ? rest : rest.substring(0, slash);
           String key = slash < 0 ? "" : rest.substring(slash + 1);
           if (authority.isEmpty()) {
-            throw new IllegalArgumentException("Location " + text + " names no bucket: use " + scheme + "://BUCKET/KEY");
+            throw new InvalidLocationException("Location " + text + " names no bucket: use " + scheme + "://BUCKET/KEY");
           }
           return new Location(scheme.equals("s3a") ? S3 : scheme, authority, normalizeRelative(key, text), null);
         }
         default:
-          throw new IllegalArgumentException(
+          throw new InvalidLocationException(
               "Unknown location scheme '" + scheme + "' in " + text + ": use a local path, file://, s3:// or ARCHIVE!/path");
       }
     }
@@ -97,7 +97,7 @@ public final class Location {
         continue;
       }
       if (part.equals("..")) {
-        throw new IllegalArgumentException("Location " + original + " uses '..', which is not allowed in keys or archive paths");
+        throw new InvalidLocationException("Location " + original + " uses '..', which is not allowed in object-store keys or archive paths");
       }
       if (out.length() > 0) {
         out.append('/');
@@ -162,8 +162,15 @@ public final class Location {
     return new Location(scheme, authority, parent, container);
   }
 
-  /** A location below this one; {@code relative} uses '/' separators and must not climb with "..". */
+  /**
+   * A location below this one; {@code relative} uses '/' separators. Only local paths may climb with "..";
+   * object-store keys and archive entries cannot.
+   */
   public Location resolve(String relative) {
+    if (isLocal()) {
+      // local paths may climb ("../other/model.ckpt" in a checkpoint state file); the result is normalized
+      return local(Path.of(path).resolve(relative.startsWith("/") ? relative.substring(1) : relative));
+    }
     String rel = normalizeRelative(relative, relative);
     if (rel.isEmpty()) {
       return this;

@@ -45,7 +45,9 @@ class LocationTest {
   @Test
   void climbingOutIsRefusedInKeysAndArchives() {
     assertThatThrownBy(() -> Location.parse("a.zip!/../etc/passwd")).hasMessageContaining("..");
-    assertThatThrownBy(() -> Location.parse("s3://b/x").resolve("../y")).hasMessageContaining("..");
+    assertThatThrownBy(() -> Location.parse("s3://b/x").resolve("../y")).isInstanceOf(InvalidLocationException.class)
+        .hasMessageContaining("..");
+    assertThat(Location.parse("/a/b").resolve("../c/model.ckpt").toString()).isEqualTo("/a/c/model.ckpt");
   }
 
   @Test

@@ -1,0 +1,105 @@
+package io.tfgw.fuzz;
+
+import com.code_intelligence.jazzer.api.FuzzedDataProvider;
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import io.tfgw.converters.Checkpoints;
+import io.tfgw.converters.resolve.CheckpointStateFile;
+import io.tfgw.converters.resolve.Resolver;
+import io.tfgw.converters.v1.V1Reader;
+import io.tfgw.converters.v2.BundleFiles;
+import io.tfgw.converters.v2.BundleReader;
+import io.tfgw.core.checkpoint.CheckpointReader;
+import io.tfgw.core.storage.Location;
+import io.tfgw.core.table.SnappyBlocks;
+import io.tfgw.core.table.TableEntry;
+import io.tfgw.core.table.TableReader;
+import io.tfgw.core.testing.ByteArrayInput;
+import io.tfgw.converters.graph.GraphSource;
+import io.tfgw.storage.memory.MemoryStorage;
+import java.util.Iterator;
+import java.util.List;
+
+/**
+ * Fuzz targets for every parser of untrusted bytes. In regression mode (the default, in CI) each runs its committed
+ * seeds from {@code src/test/resources/io/tfgw/fuzz/ReadersFuzzTestInputs/<target>/}; with {@code JAZZER_FUZZ=1}
+ * Jazzer mutates them. Only TfgwException may escape; no OOM under -Xmx256m, no hang.
+ */
+class ReadersFuzzTest {
+  @FuzzTest(maxDuration = "30s")
+  void tableReader(byte[] input) {
+    Fuzzing.expectOnlyTfgwExceptions(() -> {
+      TableReader table = TableReader.open(new ByteArrayInput("fuzz.index", input));
+      Iterator<TableEntry> it = table.iterator();
+      int n = 0;
+      while (it.hasNext() && n++ < 100_000) {
+        it.next();
+      }
+      table.find(new byte[] {0, 1, 2});
+      table.find(new byte[0]);
+    });
+  }
+
+  @FuzzTest(maxDuration = "30s")
+  void snappyBlock(byte[] input) {
+    Fuzzing.expectOnlyTfgwExceptions(() -> SnappyBlocks.uncompress(input, 0, input.length, "fuzz block"));
+  }
+
+  @FuzzTest(maxDuration = "30s")
+  void v2Bundle(FuzzedDataProvider data) {
+    byte[] index = data.consumeBytes(data.consumeInt(0, 1 << 16));
+    byte[] shard = data.consumeRemainingAsBytes();
+    MemoryStorage storage = new MemoryStorage();
+    Location prefix = Location.parse("memory://fuzz/model.ckpt");
+    storage.outputFile(BundleFiles.index(prefix)).write(index);
+    storage.outputFile(BundleFiles.data(prefix, 0, 1)).write(shard);
+    Fuzzing.expectOnlyTfgwExceptions(() -> {
+      try (BundleReader r = BundleReader.open(storage, prefix)) {
+        Fuzzing.readEverything(r);
+      }
+    });
+    storage.assertNoOpenFiles();
+  }
+
+  @FuzzTest(maxDuration = "30s")
+  void v1Checkpoint(byte[] input) {
+    MemoryStorage storage = new MemoryStorage();
+    Location file = Location.parse("memory://fuzz/model.ckpt");
+    storage.outputFile(file).write(input);
+    Fuzzing.expectOnlyTfgwExceptions(() -> {
+      try (V1Reader r = V1Reader.open(storage, file, List.of(file))) {
+        Fuzzing.readEverything(r);
+      }
+    });
+    storage.assertNoOpenFiles();
+  }
+
+  @FuzzTest(maxDuration = "30s")
+  void anyFileByContent(byte[] input) {
+    MemoryStorage storage = new MemoryStorage();
+    Location file = Location.parse("memory://fuzz/dir/saved_model.pb");
+    storage.outputFile(file).write(input);
+    Fuzzing.expectOnlyTfgwExceptions(() -> {
+      var resolved = new Resolver(storage).resolve(file);
+      if (resolved.format().equals("frozen") || resolved.format().equals("savedmodel")) {
+        GraphSource.load(storage, resolved, null);
+      } else {
+        try (CheckpointReader r = Checkpoints.open(storage, resolved)) {
+          Fuzzing.readEverything(r);
+        }
+      }
+    });
+  }
+
+  @FuzzTest(maxDuration = "30s")
+  void checkpointStateFile(byte[] input) {
+    MemoryStorage storage = new MemoryStorage();
+    Location file = Location.parse("memory://fuzz/train/checkpoint");
+    storage.outputFile(file).write(input);
+    Fuzzing.expectOnlyTfgwExceptions(() -> {
+      CheckpointStateFile state = CheckpointStateFile.read(storage, file);
+      for (String p : state.all()) {
+        state.resolve(p, l -> false);
+      }
+    });
+  }
+}
