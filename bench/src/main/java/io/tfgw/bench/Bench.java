@@ -1,0 +1,224 @@
+package io.tfgw.bench;
+
+import io.tfgw.converters.Checkpoints;
+import io.tfgw.converters.inspect.InspectOptions;
+import io.tfgw.converters.inspect.Inspector;
+import io.tfgw.converters.v2.BundleWriter;
+import io.tfgw.core.checkpoint.CheckpointReader;
+import io.tfgw.core.storage.Location;
+import io.tfgw.core.storage.StorageRouter;
+import io.tfgw.core.tensor.DType;
+import io.tfgw.core.tensor.Shape;
+import io.tfgw.core.tensor.TensorInfo;
+import io.tfgw.core.testing.SyntheticTensor;
+import io.tfgw.storage.local.LocalStorage;
+import io.tfgw.storage.s3.S3Storage;
+import io.tfgw.storage.s3.S3TestServer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The benchmark of README's Performance section: tfgw beside the practical limits (cp, the AWS CLI) and beside
+ * TensorFlow itself, on generated data, in one run, printing one markdown table. Run it with {@code bench/run}.
+ */
+public final class Bench {
+  private final Path work;
+  private final long size;
+  private final Path jar;
+  private final Table table = new Table();
+
+  private Bench(Path work, long size, Path jar) {
+    this.work = work;
+    this.size = size;
+    this.jar = jar;
+  }
+
+  public static void main(String[] args) throws Exception {
+    long size = 2L << 30;
+    Path work = Path.of("bench/work");
+    Path jar = Path.of("cli/target/tfgw.jar");
+    List<String> skip = new ArrayList<>();
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--quick" -> size = 128L << 20;
+        case "--size" -> size = parseSize(args[++i]);
+        case "--work" -> work = Path.of(args[++i]);
+        case "--jar" -> jar = Path.of(args[++i]);
+        case "--skip" -> skip.addAll(List.of(args[++i].split(",")));
+        default -> throw new IllegalArgumentException("unknown option " + args[i]
+            + "; usage: bench/run [--quick] [--size 2G] [--work DIR] [--skip tf,s3]");
+      }
+    }
+    Files.createDirectories(work);
+    Bench b = new Bench(work.toAbsolutePath(), size, jar.toAbsolutePath());
+    System.err.printf("tfgw bench: %s of generated checkpoints in %s%n", human(size), work);
+    b.conversions(!skip.contains("tf"));
+    b.inspect(!skip.contains("tf"));
+    if (!skip.contains("s3")) {
+      b.s3();
+    }
+    System.out.println();
+    System.out.println("| measurement | tfgw | baseline | ratio | target | met |");
+    System.out.println("|---|---:|---:|---:|---|:---:|");
+    b.table.print();
+    System.out.printf("%nMachine: %d cores, %s; Java %s; data %s; command: bench/run %s%n",
+        Runtime.getRuntime().availableProcessors(), System.getProperty("os.name"), System.getProperty("java.version"),
+        human(size), String.join(" ", args));
+  }
+
+  static long parseSize(String s) {
+    String t = s.toUpperCase(Locale.ROOT);
+    long mult = t.endsWith("G") ? 1L << 30 : t.endsWith("M") ? 1L << 20 : t.endsWith("K") ? 1L << 10 : 1;
+    return (long) (Double.parseDouble(mult == 1 ? t : t.substring(0, t.length() - 1)) * mult);
+  }
+
+  static String human(long bytes) {
+    return bytes >= 1L << 30 ? String.format("%.1f GiB", bytes / (double) (1L << 30)) : String.format("%.0f MiB", bytes / (double) (1L << 20));
+  }
+
+  /** Writes a V2 checkpoint of {@code total} bytes in {@code count} float tensors, generated on the fly. */
+  private Path generate(String name, long total, int count) {
+    Path prefix = work.resolve(name + "/model.ckpt");
+    if (Files.exists(Path.of(prefix + ".index"))) {
+      return prefix;
+    }
+    long per = Math.max(4, total / count / 4);
+    try (BundleWriter w = new BundleWriter(new LocalStorage(), Location.local(prefix))) {
+      for (int i = 0; i < count; i++) {
+        w.add(String.format("model/layer_%05d/kernel", i), new SyntheticTensor(DType.FLOAT, Shape.of(per), i));
+      }
+      w.commit();
+    }
+    return prefix;
+  }
+
+  private void conversions(boolean withTf) throws Exception {
+    for (String kind : List.of("many", "huge")) {
+      int count = kind.equals("many") ? 2000 : 4;
+      Path v2 = generate(kind, size, count);
+      Path v1 = work.resolve(kind + "-v1/model.ckpt");
+      Path back = work.resolve(kind + "-v2/model.ckpt");
+      Runs.deleteTree(v1.getParent());
+      Runs.deleteTree(back.getParent());
+
+      double cp = Runs.best(3, () -> {
+        Path to = work.resolve("cp-" + kind);
+        Runs.deleteTree(to);
+        return Runs.command(List.of("cp", "-r", v2.getParent().toString(), to.toString())).seconds();
+      });
+      Runs.Result toV1 = Runs.bestResult(2, () -> {
+        Runs.deleteTree(v1.getParent());
+        return Runs.tfgw(jar, "-Xmx256m", "convert", v2.toString(), v1.toString(), "--to", "v1", "--no-meta", "-q");
+      });
+      Runs.Result toV2 = Runs.bestResult(2, () -> {
+        Runs.deleteTree(back.getParent());
+        return Runs.tfgw(jar, "-Xmx256m", "convert", v1.toString(), back.toString(), "--to", "v2", "--no-meta", "-q");
+      });
+      String what = kind.equals("many") ? count + " tensors" : count + " huge tensors";
+      table.row("V2→V1 convert, " + what + " (vs cp)", toV1.seconds(), cp, "≤ 1.3× cp", toV1.seconds() <= 1.3 * cp);
+      table.row("V1→V2 convert, " + what + " (vs cp)", toV2.seconds(), cp, "≤ 1.3× cp", toV2.seconds() <= 1.3 * cp);
+      table.memory("peak RSS of convert at -Xmx256m, " + what, Math.max(toV1.peakRssBytes(), toV2.peakRssBytes()));
+      if (withTf) {
+        List<TensorInfo> tensors;
+        try (CheckpointReader r = Checkpoints.open(new LocalStorage(), Location.local(v2))) {
+          tensors = r.tensors();
+        }
+        double tfToV1 = TfBaseline.restoreAndSave(v2, work.resolve("tf-" + kind + "-v1/model.ckpt"), tensors, true);
+        double tfToV2 = TfBaseline.restoreAndSave(v1, work.resolve("tf-" + kind + "-v2/model.ckpt"), tensors, false);
+        table.row("V2→V1 convert, " + what + " (vs TF restore+save)", toV1.seconds(), tfToV1, "≥ 2× faster",
+            toV1.seconds() * 2 <= tfToV1);
+        table.row("V1→V2 convert, " + what + " (vs TF restore+save)", toV2.seconds(), tfToV2, "≥ 2× faster",
+            toV2.seconds() * 2 <= tfToV2);
+      }
+    }
+  }
+
+  private void inspect(boolean withTf) throws Exception {
+    Path small = work.resolve("small/model.ckpt");
+    if (!Files.exists(Path.of(small + ".index"))) {
+      try (BundleWriter w = new BundleWriter(new LocalStorage(), Location.local(small))) {
+        for (int i = 0; i < 15; i++) {
+          w.add("dense_" + i + "/kernel", new SyntheticTensor(DType.FLOAT, Shape.of(16, 16), i));
+        }
+        w.commit();
+      }
+    }
+    double inspect = Runs.median(5, () -> Runs.tfgw(jar, null, "inspect", small.toString(), "-q").seconds());
+    double tf = withTf ? Runs.median(3, () -> TfBaseline.listInNewJvm(small).seconds()) : Double.NaN;
+    table.row("inspect of a small checkpoint, wall incl. JVM start (vs TF Java restore in a new JVM)", inspect, tf,
+        "< 0.5 s", inspect < 0.5);
+
+    Path many = work.resolve("many/model.ckpt");
+    long bytes = Files.size(Path.of(many + ".data-00000-of-00001"));
+    Runs.Result hash = Runs.bestResult(2, () -> Runs.tfgw(jar, null, "inspect", many.toString(), "--hash", "--json"));
+    table.throughput("inspect --hash (crc32c + sha256), " + human(bytes), bytes / hash.seconds());
+  }
+
+  private void s3() throws Exception {
+    try (S3TestServer server = S3TestServer.start()) {
+      server.createBucket("bench");
+      Path model = generate("savedmodel/variables-src", Math.min(size, 1L << 30), 64);
+      Path tree = work.resolve("savedmodel-tree/1");
+      if (!Files.exists(tree.resolve("variables/variables.index"))) {
+        Files.createDirectories(tree.resolve("variables"));
+        Files.copy(Path.of(model + ".index"), tree.resolve("variables/variables.index"));
+        Files.copy(Path.of(model + ".data-00000-of-00001"), tree.resolve("variables/variables.data-00000-of-00001"));
+        Files.write(tree.resolve("saved_model.pb"), new byte[] {8, 1});
+      }
+      long treeBytes = Files.size(tree.resolve("variables/variables.data-00000-of-00001"));
+      List<String> s3Args = List.of("--endpoint", server.endpoint().toString(), "--path-style");
+      var env = java.util.Map.of("AWS_ACCESS_KEY_ID", S3TestServer.ACCESS_KEY, "AWS_SECRET_ACCESS_KEY",
+          S3TestServer.SECRET_KEY, "AWS_REGION", "us-east-1");
+      double up = Runs.best(2, () -> Runs.tfgwEnv(jar, env, "cp", "-r", tree.toString(), "s3://bench/tfgw/1/",
+          s3Args.get(0), s3Args.get(1), s3Args.get(2), "-q").seconds());
+      Path down = work.resolve("s3-down");
+      double dn = Runs.best(2, () -> {
+        Runs.deleteTree(down);
+        return Runs.tfgwEnv(jar, env, "cp", "-r", "s3://bench/tfgw/1", down + "/", s3Args.get(0), s3Args.get(1),
+            s3Args.get(2), "-q").seconds();
+      });
+      Path aws = Path.of("/usr/bin/aws");
+      double awsUp = Double.NaN;
+      double awsDown = Double.NaN;
+      if (Files.isExecutable(aws)) {
+        Path config = work.resolve("aws-config");
+        Files.writeString(config, "[default]\nregion = us-east-1\ns3 =\n  addressing_style = path\n");
+        var awsEnv = new java.util.HashMap<>(env);
+        awsEnv.put("AWS_CONFIG_FILE", config.toString());
+        awsUp = Runs.best(2, () -> Runs.command(List.of(aws.toString(), "s3", "cp", "--recursive", "--only-show-errors",
+            "--endpoint-url", server.endpoint().toString(), tree.toString(), "s3://bench/aws/1/"), awsEnv).seconds());
+        Path awsDownDir = work.resolve("aws-down");
+        awsDown = Runs.best(2, () -> {
+          Runs.deleteTree(awsDownDir);
+          return Runs.command(List.of(aws.toString(), "s3", "cp", "--recursive", "--only-show-errors", "--endpoint-url",
+              server.endpoint().toString(), "s3://bench/aws/1/", awsDownDir.toString()), awsEnv).seconds();
+        });
+      }
+      String what = human(treeBytes) + " SavedModel tree";
+      table.row("cp to S3 (S3Proxy on 127.0.0.1), " + what + " (vs aws s3 cp)", up, awsUp, "≤ AWS CLI",
+          Double.isNaN(awsUp) ? null : up <= awsUp);
+      table.row("cp from S3, " + what + " (vs aws s3 cp)", dn, awsDown, "≤ AWS CLI",
+          Double.isNaN(awsDown) ? null : dn <= awsDown);
+
+      // inspect of a large checkpoint on S3 fetches only the index and what locates it
+      try (StorageRouter router = StorageRouter.create(server.options().build())) {
+        Location remote = Location.parse("s3://bench/tfgw/1");
+        new Inspector(router).inspect(remote, InspectOptions.defaults());
+        S3Storage s3 = (S3Storage) router.backendFor(remote);
+        double fraction = s3.statistics().bytesFetched() / (double) treeBytes;
+        table.fraction("bytes fetched by inspect s3://... of a " + human(treeBytes) + " model", fraction, "< 1%",
+            fraction < 0.01);
+      }
+    }
+  }
+
+  static void check(boolean ok, String what) throws IOException {
+    if (!ok) {
+      throw new IOException(what);
+    }
+  }
+}
