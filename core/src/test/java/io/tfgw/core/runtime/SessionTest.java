@@ -1,0 +1,85 @@
+package io.tfgw.core.runtime;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tfgw.core.UnsupportedInputException;
+import io.tfgw.core.tensor.DType;
+import io.tfgw.proto.GraphDef;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class SessionTest {
+  private static final long[] V2 = {2};
+
+  @Test
+  void evaluatesOnlyWhatFetchesNeed() {
+    GraphDef g = new GraphBuilder()
+        .placeholder("x", DType.FLOAT)
+        .constant("two", Tensor.scalar(2f))
+        .op("y", "Mul", "x", "two")
+        .op("unused", "SomeUnknownOp", "x")
+        .build();
+    Session s = new Session(g);
+    Tensor y = s.run(Map.of("x:0", Tensor.ofFloats(V2, 1.5f, -3f)), List.of("y:0")).get("y:0");
+    assertThat(y.floats()).containsExactly(3f, -6f);
+  }
+
+  @Test
+  void unsupportedOpsFailBeforeRunningAndListAll() {
+    GraphDef g = new GraphBuilder()
+        .placeholder("x", DType.FLOAT)
+        .op("a", "FancyOp", "x")
+        .op("b", "OtherOp", "a")
+        .op("y", "Neg", "b")
+        .build();
+    Session s = new Session(g);
+    assertThatThrownBy(() -> s.run(Map.of("x", Tensor.scalar(1f)), List.of("y")))
+        .isInstanceOf(UnsupportedInputException.class)
+        .hasMessageContaining("Op FancyOp (node 'a')")
+        .hasMessageContaining("FancyOp, OtherOp");
+  }
+
+  @Test
+  void unfedPlaceholderNamesTheNode() {
+    GraphDef g = new GraphBuilder().placeholder("x", DType.FLOAT).op("y", "Neg", "x").build();
+    assertThatThrownBy(() -> new Session(g).run(Map.of(), List.of("y")))
+        .isInstanceOf(OpFailedException.class)
+        .hasMessageContaining("Node 'x' (Placeholder)")
+        .hasMessageContaining("must be fed");
+  }
+
+  @Test
+  void switchAndMergeTakeOneBranch() {
+    GraphDef g = new GraphBuilder()
+        .placeholder("x", DType.FLOAT)
+        .placeholder("p", DType.BOOL)
+        .op("sw", "Switch", "x", "p")
+        .op("neg", "Neg", "sw:0")
+        .op("sq", "Square", "sw:1")
+        .op("m", "Merge", "neg", "sq")
+        .build();
+    Session s = new Session(g);
+    assertThat(s.run(Map.of("x", Tensor.scalar(3f), "p", Tensor.scalar(true)), List.of("m")).get("m").floats())
+        .containsExactly(9f);
+    assertThat(s.run(Map.of("x", Tensor.scalar(3f), "p", Tensor.scalar(false)), List.of("m")).get("m").floats())
+        .containsExactly(-3f);
+    assertThat(s.run(Map.of("x", Tensor.scalar(3f), "p", Tensor.scalar(false)), List.of("m:1")).get("m:1").ints())
+        .containsExactly(0);
+  }
+
+  @Test
+  void refVariablesAssignAndRead() {
+    GraphDef g = new GraphBuilder()
+        .node("v", "VariableV2", new String[0], "dtype", DType.FLOAT)
+        .constant("init", Tensor.ofFloats(V2, 1f, 2f))
+        .op("assign", "Assign", "v", "init")
+        .op("read", "Identity", "v")
+        .op("y", "Add", "read", "read")
+        .build();
+    Session s = new Session(g);
+    s.run(Map.of(), List.of(), List.of("assign"));
+    assertThat(s.run(Map.of(), List.of("y")).get("y").floats()).containsExactly(2f, 4f);
+  }
+}
