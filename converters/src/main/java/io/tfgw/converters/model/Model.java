@@ -42,6 +42,7 @@ public final class Model implements AutoCloseable {
   private final CheckpointReader checkpoint;
   private final Restore restore;
   private final List<String> initOps;
+  private final List<String> tags;
   private Session session;
 
   /**
@@ -52,6 +53,13 @@ public final class Model implements AutoCloseable {
    */
   public Model(String format, Location location, GraphDef graph, Map<String, Signature> signatures,
       CheckpointReader checkpoint, Restore restore, List<String> initOps) {
+    this(format, location, graph, signatures, checkpoint, restore, initOps, List.of());
+  }
+
+  /** As above, with the SavedModel tag set the graph was loaded for. */
+  public Model(String format, Location location, GraphDef graph, Map<String, Signature> signatures,
+      CheckpointReader checkpoint, Restore restore, List<String> initOps, List<String> tags) {
+    this.tags = List.copyOf(tags);
     this.format = format;
     this.location = location;
     this.graph = graph;
@@ -77,6 +85,16 @@ public final class Model implements AutoCloseable {
 
   public GraphDef graph() {
     return graph;
+  }
+
+  /** The SavedModel tags of the loaded meta graph (empty for other formats). */
+  public List<String> tags() {
+    return tags;
+  }
+
+  /** Nodes run once after restoring (TF1 main_op/legacy_init_op, TF2 init op). */
+  public List<String> initOps() {
+    return initOps;
   }
 
   /** Signatures by key (empty for frozen graphs and most {@code .meta} files), without TF2's init op. */

@@ -169,7 +169,8 @@ public final class Models {
       SaverDef s = mg.getSaverDef();
       restore = new Model.Restore(nodeName(s.getRestoreOpName()), s.getFilenameTensorName(), prefix);
     }
-    return new Model(format, location, mg.getGraphDef(), sigs, ckpt, restore, initOps);
+    return new Model(format, location, mg.getGraphDef(), sigs, ckpt, restore, initOps,
+        mg.getMetaInfoDef().getTagsList());
   }
 
   private static String nodeName(String tensorName) {
