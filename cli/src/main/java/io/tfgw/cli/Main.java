@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Convert TensorFlow-era model files between formats and storages, without TensorFlow.",
-    subcommands = {InspectCommand.class, CommandLine.HelpCommand.class},
+    subcommands = {InspectCommand.class, RunCommand.class, CommandLine.HelpCommand.class},
     footer = {"", "Exit codes: 0 success, 1 error, 2 usage error, 3 verify found a difference.",
         "Locations: local paths, s3://bucket/key, archive.tar.gz!/inner/path."})
 public final class Main implements Runnable {

@@ -256,10 +256,6 @@ public final class Model implements AutoCloseable {
         throw new WrongInputException("Input '" + e.getKey() + "' is " + value.dtype() + " but the model takes "
             + spec.describe());
       }
-      if (spec.shape() != null && !fits(value.dims(), spec.shape())) {
-        throw new WrongInputException("Input '" + e.getKey() + "' has shape " + value.shape()
-            + " but the model takes " + spec.describe());
-      }
       feeds.put(spec.tensorName(), value);
     }
     if (sig != null) {
@@ -297,7 +293,7 @@ public final class Model implements AutoCloseable {
     String node = tensorName.contains(":") ? tensorName.substring(0, tensorName.lastIndexOf(':')) : tensorName;
     for (NodeDef n : graph.getNodeList()) {
       if (n.getName().equals(node)) {
-        return !n.getOp().equals("Placeholder");
+        return n.getOp().equals("PlaceholderWithDefault");
       }
     }
     return false;
