@@ -564,7 +564,7 @@ final class ArrayKernels {
     return Tensor.of(params.dtype(), shape, out);
   }
 
-  private static Tensor pad(Tensor x, Tensor paddings, Tensor constant) {
+  static Tensor pad(Tensor x, Tensor paddings, Tensor constant) {
     int rank = x.rank();
     if (paddings.rank() != 2 || paddings.dim(0) != rank || paddings.dim(1) != 2) {
       throw new KernelException("paddings must be a matrix with 2 columns and " + rank + " rows: "

@@ -14,5 +14,7 @@ public final class Kernels {
     NnKernels.register(registry);
     StateKernels.register(registry);
     FunctionKernels.register(registry);
+    TensorArrayKernels.register(registry);
+    SegmentKernels.register(registry);
   }
 }

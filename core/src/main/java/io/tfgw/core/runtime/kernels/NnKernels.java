@@ -23,6 +23,7 @@ final class NnKernels {
     r.accept("BatchMatMulV3", bmm);
     r.accept("Conv2D", NnKernels::conv2d);
     r.accept("DepthwiseConv2dNative", NnKernels::depthwise);
+    r.accept("Conv2DBackpropInput", NnKernels::conv2dBackpropInput);
     r.accept("MaxPool", ctx -> pool(ctx, true, ctx.attrInts("ksize", null), ctx.attrInts("strides", null)));
     r.accept("MaxPoolV2", ctx -> pool(ctx, true, ctx.input(1).toLongs(), ctx.input(2).toLongs()));
     r.accept("AvgPool", ctx -> pool(ctx, false, ctx.attrInts("ksize", null), ctx.attrInts("strides", null)));
@@ -330,6 +331,84 @@ final class NnKernels {
         }
       }
     }
+  }
+
+  /**
+   * Conv2DBackpropInput (transposed convolution): every input-gradient element sums, over the filter taps that
+   * reach it (row-major) and the output channels, out_backprop times filter.
+   */
+  private static void conv2dBackpropInput(OpContext ctx) {
+    boolean nchw = nchw(ctx);
+    long[] sizes = ctx.input(0).toLongs();
+    Tensor f = ctx.input(1);
+    Tensor g = ctx.input(2);
+    if (sizes.length != 4 || f.rank() != 4 || g.rank() != 4) {
+      throw new KernelException("input_sizes must have 4 elements, filter and out_backprop 4 dimensions");
+    }
+    if (f.dtype() != DType.FLOAT) {
+      throw new KernelException(ctx.op() + " on " + f.dtype() + " is not supported by the runtime");
+    }
+    if (nchw) {
+      g = toNhwc(g);
+      sizes = new long[] {sizes[0], sizes[2], sizes[3], sizes[1]};
+    }
+    int[] stride = hw(ctx.attrInts("strides", null), nchw, 1);
+    int[] dil = hw(ctx.attrInts("dilations", null), nchw, 1);
+    String padding = ctx.attrString("padding", "VALID");
+    long[] explicit = explicitHw(ctx, nchw);
+    int n = (int) sizes[0];
+    int h = (int) sizes[1];
+    int w = (int) sizes[2];
+    int ci = (int) sizes[3];
+    int kh = f.dim(0);
+    int kw = f.dim(1);
+    int co = f.dim(3);
+    int[] oh = window(h, kh, stride[0], dil[0], padding, explicit, 0);
+    int[] ow = window(w, kw, stride[1], dil[1], padding, explicit, 1);
+    if (f.dim(2) != ci || g.dim(0) != n || g.dim(1) != oh[0] || g.dim(2) != ow[0] || g.dim(3) != co) {
+      throw new KernelException("out_backprop " + g.shape() + " and filter " + f.shape() + " do not match "
+          + "input_sizes " + java.util.Arrays.toString(sizes));
+    }
+    float[] gv = g.floats();
+    float[] fv = f.floats();
+    float[] out = new float[n * h * w * ci];
+    int outH = oh[0];
+    int outW = ow[0];
+    Parallel.forRangeCost(n * h, (long) w * kh * kw * ci * co, (lo, hi) -> {
+      for (int task = lo; task < hi; task++) {
+        int b = task / h;
+        int ih = task % h;
+        for (int iw = 0; iw < w; iw++) {
+          int o = (task * w + iw) * ci;
+          for (int i = 0; i < kh; i++) {
+            int num = ih + oh[1] - i * dil[0];
+            if (num < 0 || num % stride[0] != 0 || num / stride[0] >= outH) {
+              continue;
+            }
+            int y = num / stride[0];
+            for (int j = 0; j < kw; j++) {
+              int numW = iw + ow[1] - j * dil[1];
+              if (numW < 0 || numW % stride[1] != 0 || numW / stride[1] >= outW) {
+                continue;
+              }
+              int x = numW / stride[1];
+              int gb = ((b * outH + y) * outW + x) * co;
+              int fb = (i * kw + j) * ci * co;
+              for (int c = 0; c < ci; c++) {
+                float acc = out[o + c];
+                int fc = fb + c * co;
+                for (int q = 0; q < co; q++) {
+                  acc += gv[gb + q] * fv[fc + q];
+                }
+                out[o + c] = acc;
+              }
+            }
+          }
+        }
+      }
+    });
+    Tensor y = Tensor.of(DType.FLOAT, Shape.of(n, h, w, ci), Denormals.flush(out));
+    ctx.output(0, nchw ? toNchw(y) : y);
   }
 
   private static void depthwise(OpContext ctx) {
