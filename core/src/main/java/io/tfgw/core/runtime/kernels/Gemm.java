@@ -7,8 +7,8 @@ package io.tfgw.core.runtime.kernels;
  * order of one element's additions, so results are identical for any number of threads.
  */
 public final class Gemm {
-  private static final int BLOCK_K = 256;
-  private static final int BLOCK_N = 1024;
+  private static final int BLOCK_K = 128;
+  private static final int BLOCK_N = 512;
 
   private Gemm() {}
 
@@ -22,7 +22,29 @@ public final class Gemm {
       int k1 = Math.min(k, k0 + BLOCK_K);
       for (int j0 = 0; j0 < n; j0 += BLOCK_N) {
         int j1 = Math.min(n, j0 + BLOCK_N);
-        for (int i = rowLo; i < rowHi; i++) {
+        int i = rowLo;
+        for (; i + 4 <= rowHi; i += 4) {
+          int c0 = cOff + i * n;
+          int c1 = c0 + n;
+          int c2 = c1 + n;
+          int c3 = c2 + n;
+          int a0 = aOff + i * k;
+          for (int kk = k0; kk < k1; kk++) {
+            float v0 = a[a0 + kk];
+            float v1 = a[a0 + k + kk];
+            float v2 = a[a0 + 2 * k + kk];
+            float v3 = a[a0 + 3 * k + kk];
+            int bk = bOff + kk * n;
+            for (int j = j0; j < j1; j++) {
+              float bv = b[bk + j];
+              c[c0 + j] += v0 * bv;
+              c[c1 + j] += v1 * bv;
+              c[c2 + j] += v2 * bv;
+              c[c3 + j] += v3 * bv;
+            }
+          }
+        }
+        for (; i < rowHi; i++) {
           int ci = cOff + i * n;
           int ai = aOff + i * k;
           for (int kk = k0; kk < k1; kk++) {

@@ -13,7 +13,7 @@ public final class Parallel {
   /** Below this many elements an elementwise op runs on the calling thread. */
   static final int MIN_PARALLEL_ELEMENTS = 1 << 15;
 
-  private static final int THREADS = Math.max(1, Runtime.getRuntime().availableProcessors());
+  private static volatile int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
 
   /** Work on [lo, hi). */
   @FunctionalInterface
@@ -23,26 +23,45 @@ public final class Parallel {
 
   private Parallel() {}
 
+  /**
+   * Limits kernels to {@code n} threads (1: everything on the calling thread). Results do not depend on it; tests
+   * use it to prove that, and benchmarks to measure scaling.
+   */
+  public static void setThreads(int n) {
+    threads = Math.max(1, n);
+  }
+
+  public static int threads() {
+    return threads;
+  }
+
   /** Runs {@code body} over [0, n) in chunks of at least {@code grain} items, in parallel when worth it. */
   public static void forRange(int n, int grain, Range body) {
     if (n <= 0) {
       return;
     }
-    int chunks = Math.min(THREADS * 4, Math.max(1, n / Math.max(1, grain)));
-    if (chunks <= 1 || THREADS == 1 || ForkJoinTask.inForkJoinPool()) {
+    int t = threads;
+    int chunks = Math.min(t * 4, Math.max(1, n / Math.max(1, grain)));
+    if (chunks <= 1 || t == 1 || ForkJoinTask.inForkJoinPool()) {
       body.run(0, n);
       return;
     }
     List<ForkJoinTask<?>> tasks = new ArrayList<>(chunks);
-    for (int c = 0; c < chunks; c++) {
+    ForkJoinPool pool = pool();
+    for (int c = 1; c < chunks; c++) {
       int lo = (int) ((long) n * c / chunks);
       int hi = (int) ((long) n * (c + 1) / chunks);
-      tasks.add(ForkJoinPool.commonPool().submit(() -> body.run(lo, hi)));
+      tasks.add(pool.submit(() -> body.run(lo, hi)));
     }
     RuntimeException failure = null;
-    for (ForkJoinTask<?> t : tasks) {
+    try {
+      body.run(0, (int) ((long) n / chunks));
+    } catch (RuntimeException e) {
+      failure = e;
+    }
+    for (ForkJoinTask<?> task : tasks) {
       try {
-        t.join();
+        task.join();
       } catch (RuntimeException e) {
         if (failure == null) {
           failure = e;
@@ -52,6 +71,23 @@ public final class Parallel {
     if (failure != null) {
       throw failure;
     }
+  }
+
+  private static volatile ForkJoinPool pool;
+
+  /** The kernels' own pool (daemon threads, one per core): the common pool has one thread less than cores. */
+  private static ForkJoinPool pool() {
+    ForkJoinPool p = pool;
+    if (p == null) {
+      synchronized (Parallel.class) {
+        p = pool;
+        if (p == null) {
+          p = new ForkJoinPool(Math.max(1, Runtime.getRuntime().availableProcessors()));
+          pool = p;
+        }
+      }
+    }
+    return p;
   }
 
   /** Runs {@code body} over [0, n) in parallel when {@code n * costPerItem} is large. */
