@@ -20,10 +20,23 @@ final class ArrayKernels {
     r.accept("Const", ctx -> ctx.output(0, ctx.cachedAttrTensor("value")));
     OpKernel identity = ctx -> ctx.output(0, ctx.input(0));
     for (String op : List.of("Identity", "Snapshot", "StopGradient", "PreventGradient", "DeepCopy", "LoopCond",
-        "PlaceholderWithDefault", "CheckNumerics", "CheckNumericsV2", "_Retval")) {
+        "PlaceholderWithDefault")) {
       r.accept(op, identity);
     }
     r.accept("RefIdentity", ctx -> ctx.outputRaw(0, ctx.rawInput(0)));
+    OpKernel checkNumerics = ctx -> {
+      Tensor x = ctx.input(0);
+      for (int i = 0; i < x.size(); i++) {
+        double v = x.getDouble(i);
+        if (!Double.isFinite(v)) {
+          throw new KernelException(ctx.attrString("message", "") + " : Tensor had " + (Double.isNaN(v) ? "NaN"
+              : "Inf") + " values");
+        }
+      }
+      ctx.output(0, x);
+    };
+    r.accept("CheckNumerics", checkNumerics);
+    r.accept("CheckNumericsV2", checkNumerics);
     r.accept("IdentityN", ctx -> {
       for (int i = 0; i < ctx.numInputs(); i++) {
         ctx.output(i, ctx.input(i));
