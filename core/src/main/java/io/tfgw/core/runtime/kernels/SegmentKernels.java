@@ -60,6 +60,7 @@ final class SegmentKernels {
       outDims[i - idRank + 1] = data.dim(i);
     }
     int segs = (int) numSegments;
+    boolean sorted = !ctx.op().startsWith("Unsorted");
     if (data.dtype() != DType.FLOAT && data.dtype() != DType.DOUBLE && data.dtype() != DType.INT32
         && data.dtype() != DType.INT64) {
       throw Elementwise.unsupported(ctx, data.dtype());
@@ -83,6 +84,9 @@ final class SegmentKernels {
           o[base + k] = Denormals.flush(kind == Kind.SUM ? cur + v : kind == Kind.PROD ? cur * v
               : kind == Kind.MAX ? Math.max(cur, v) : Math.min(cur, v));
         }
+      }
+      if (sorted) {
+        zeroEmpty(o, ids, segs, inner);
       }
       ctx.output(0, Tensor.of(DType.FLOAT, Shape.of(outDims), o));
       return;
@@ -115,11 +119,45 @@ final class SegmentKernels {
         }
       }
     }
+    if (sorted) {
+      zeroEmpty(o, ids, segs, inner);
+      for (int sgm = 0; sgm < segs; sgm++) {
+        if (!present(ids, sgm)) {
+          java.util.Arrays.fill(lo, sgm * inner, (sgm + 1) * inner, 0L);
+        }
+      }
+    }
     if (isInt) {
       ctx.output(0, Casts.cast(Tensor.of(DType.INT64, Shape.of(outDims), lo), data.dtype()));
     } else {
       ctx.output(0, Tensor.of(DType.DOUBLE, Shape.of(outDims), o));
     }
+  }
+
+  /** Sorted segment ops give 0 for segments no row falls in (the unsorted ones give the reduction's identity). */
+  private static void zeroEmpty(float[] o, Tensor ids, int segs, int inner) {
+    for (int sgm = 0; sgm < segs; sgm++) {
+      if (!present(ids, sgm)) {
+        java.util.Arrays.fill(o, sgm * inner, (sgm + 1) * inner, 0f);
+      }
+    }
+  }
+
+  private static void zeroEmpty(double[] o, Tensor ids, int segs, int inner) {
+    for (int sgm = 0; sgm < segs; sgm++) {
+      if (!present(ids, sgm)) {
+        java.util.Arrays.fill(o, sgm * inner, (sgm + 1) * inner, 0d);
+      }
+    }
+  }
+
+  private static boolean present(Tensor ids, int segment) {
+    for (int i = 0; i < ids.size(); i++) {
+      if (ids.getLong(i) == segment) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static long checkId(long id, int segs, int i) {
