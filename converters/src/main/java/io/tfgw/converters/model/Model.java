@@ -11,7 +11,6 @@ import io.tfgw.proto.GraphDef;
 import io.tfgw.proto.NodeDef;
 import io.tfgw.proto.TensorShapeProto;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -299,29 +298,12 @@ public final class Model implements AutoCloseable {
     return false;
   }
 
-  static boolean fits(long[] dims, long[] spec) {
-    if (spec.length != dims.length) {
-      return false;
-    }
-    for (int i = 0; i < dims.length; i++) {
-      if (spec[i] >= 0 && spec[i] != dims[i]) {
-        return false;
-      }
-    }
-    return true;
-  }
-
   static String describe(Map<String, TensorSpec> specs) {
     List<String> parts = new ArrayList<>();
     for (Map.Entry<String, TensorSpec> e : specs.entrySet()) {
       parts.add(e.getKey() + " (" + e.getValue().describe() + ")");
     }
     return parts.isEmpty() ? "none" : String.join(", ", parts);
-  }
-
-  /** Names of inputs as a list for messages. */
-  static String names(Collection<String> names) {
-    return String.join(", ", names);
   }
 
   @Override

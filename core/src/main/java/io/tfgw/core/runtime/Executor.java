@@ -31,6 +31,7 @@ final class Executor {
   private final ArrayDeque<Item> ready = new ArrayDeque<>();
   private Map<Node.Endpoint, Object> fetched;
   private Set<Node> deadNodes;
+  private boolean[] isFetched;
 
   private record Item(Node node, Frame frame, int iter) {}
 
@@ -40,6 +41,8 @@ final class Executor {
     final Frame parent;
     final int parentIter;
     final Map<Integer, IterState> iterations = new HashMap<>();
+    /** Iterations below this one are finished and dropped. */
+    int lowest;
     final Map<String, Frame> children = new HashMap<>();
     final List<Object[]> constants = new ArrayList<>();
     final Set<Node> liveExits = new HashSet<>();
@@ -71,6 +74,8 @@ final class Executor {
     final int[] pending = initialPending.clone();
     final int[] dead = new int[program.nodes.size()];
     final Object[][] inputs = new Object[program.nodes.size()][];
+    /** Ready items of this iteration not yet processed, plus loops started in it that have not finished. */
+    int outstanding;
     Set<Integer> mergeFired;
   }
 
@@ -142,6 +147,10 @@ final class Executor {
     }
     fetched = new HashMap<>();
     deadNodes = new HashSet<>();
+    isFetched = new boolean[n];
+    for (Node.Endpoint e : fetches) {
+      isFetched[e.node().id] = true;
+    }
     Frame root = new Frame("", null, 0);
     root.iteration(0);
     for (Node node : program.nodes) {
@@ -153,6 +162,13 @@ final class Executor {
       Item item = ready.poll();
       process(item);
       item.frame.outstanding--;
+      IterState st = item.frame.iterations.get(item.iter);
+      if (st != null) {
+        st.outstanding--;
+      }
+      if (item.frame.parent != null) {
+        dropFinishedIterations(item.frame);
+      }
       checkFinished(item.frame);
     }
     List<Tensor> out = new ArrayList<>(fetches.size());
@@ -181,7 +197,24 @@ final class Executor {
 
   private void enqueue(Node node, Frame frame, int iter) {
     frame.outstanding++;
+    frame.iteration(iter).outstanding++;
     ready.add(new Item(node, frame, iter));
+  }
+
+  /**
+   * Drops finished iterations of a loop frame: an iteration is finished when nothing of it is ready and the one
+   * before it is finished (only that one can start more work in it), and iteration 0 when all Enters arrived.
+   */
+  private void dropFinishedIterations(Frame f) {
+    while (true) {
+      IterState s = f.iterations.get(f.lowest);
+      if (s == null || s.outstanding > 0 || (f.lowest == 0 && f.pendingEnters > 0)
+          || !f.iterations.containsKey(f.lowest + 1)) {
+        return;
+      }
+      f.iterations.remove(f.lowest);
+      f.lowest++;
+    }
   }
 
   private void checkFinished(Frame f) {
@@ -194,6 +227,13 @@ final class Executor {
       }
       f.parent.children.remove(f.name + "@" + f.parentIter);
       f.parent.outstanding--;
+      IterState ps = f.parent.iterations.get(f.parentIter);
+      if (ps != null) {
+        ps.outstanding--;
+      }
+      if (f.parent.parent != null) {
+        dropFinishedIterations(f.parent);
+      }
       f = f.parent;
     }
   }
@@ -227,6 +267,7 @@ final class Executor {
         child.pendingEnters = entersPerFrame.getOrDefault(name, 1);
         frame.children.put(key, child);
         frame.outstanding++;
+        st.outstanding++;
       }
       Object v = dead ? OpContext.DEAD : in[0];
       io.tfgw.proto.AttrValue constant = node.attrs.get("is_constant");
@@ -312,7 +353,7 @@ final class Executor {
 
   /** Delivers a node's outputs (null with dead = all dead) along its edges into (frame, iter). */
   private void propagate(Node node, Object[] outputs, boolean dead, Frame frame, int iter) {
-    if (frame.parent == null) {
+    if (frame.parent == null && isFetched[node.id]) {
       if (outputs != null) {
         for (int i = 0; i < outputs.length; i++) {
           fetched.put(new Node.Endpoint(node, i), outputs[i]);

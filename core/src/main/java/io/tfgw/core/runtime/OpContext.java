@@ -1,7 +1,6 @@
 package io.tfgw.core.runtime;
 
 import io.tfgw.core.tensor.DType;
-import io.tfgw.core.tensor.Shape;
 import io.tfgw.core.tensor.TensorProtos;
 import io.tfgw.proto.AttrValue;
 import io.tfgw.proto.NameAttrList;
@@ -207,9 +206,5 @@ public final class OpContext {
   @Override
   public String toString() {
     return node.toString();
-  }
-
-  static Shape shapeOf(long[] dims) {
-    return Shape.of(dims);
   }
 }

@@ -1,7 +1,6 @@
 package io.tfgw.core.runtime;
 
 import io.tfgw.core.UnsupportedInputException;
-import io.tfgw.core.WrongInputException;
 import io.tfgw.core.checkpoint.CheckpointReader;
 import io.tfgw.core.tensor.DType;
 import io.tfgw.core.tensor.TensorInfo;
@@ -233,9 +232,5 @@ public final class Session {
       constants.put(node, t);
     }
     return t;
-  }
-
-  static WrongInputException notFed(String what) {
-    return new WrongInputException(what);
   }
 }

@@ -70,6 +70,61 @@ class SessionTest {
   }
 
   @Test
+  void constantsFromTypedFieldsRepeatTheLastValue() {
+    io.tfgw.proto.TensorProto proto = io.tfgw.proto.TensorProto.newBuilder()
+        .setDtype(io.tfgw.proto.DataType.DT_FLOAT)
+        .setTensorShape(io.tfgw.core.tensor.TensorProtos.shapeProto(io.tfgw.core.tensor.Shape.of(2, 3)))
+        .addFloatVal(1.5f).addFloatVal(-2f).build();
+    GraphDef g = new GraphBuilder()
+        .node("c", "Const", new String[0], "dtype", DType.FLOAT, "value",
+            io.tfgw.proto.AttrValue.newBuilder().setTensor(proto).build())
+        .op("y", "Identity", "c")
+        .build();
+    assertThat(new Session(g).run(Map.of(), List.of("y")).get("y").floats())
+        .containsExactly(1.5f, -2f, -2f, -2f, -2f, -2f);
+  }
+
+  @Test
+  void variablesWithoutRestoreReadTheCheckpointByName() {
+    GraphDef g = new GraphBuilder()
+        .node("w", "VariableV2", new String[0], "dtype", DType.FLOAT)
+        .op("y", "Neg", "w")
+        .build();
+    io.tfgw.core.checkpoint.CheckpointReader ckpt = new io.tfgw.core.checkpoint.CheckpointReader() {
+      @Override
+      public io.tfgw.core.storage.Location location() {
+        return io.tfgw.core.storage.Location.parse("memory://x/ckpt");
+      }
+
+      @Override
+      public String format() {
+        return "v2";
+      }
+
+      @Override
+      public List<io.tfgw.core.tensor.TensorInfo> tensors() {
+        return List.of(new io.tfgw.core.tensor.TensorInfo("w", DType.FLOAT, io.tfgw.core.tensor.Shape.of(2)));
+      }
+
+      @Override
+      public io.tfgw.core.tensor.TensorData read(String name) {
+        return Tensor.ofFloats(V2, 1f, 2f).toData();
+      }
+
+      @Override
+      public io.tfgw.core.tensor.TensorData readSlice(String name, io.tfgw.core.tensor.TensorSlice slice) {
+        throw new UnsupportedOperationException();
+      }
+
+      @Override
+      public void close() {}
+    };
+    assertThat(new Session(g, ckpt).run(Map.of(), List.of("y")).get("y").floats()).containsExactly(-1f, -2f);
+    assertThatThrownBy(() -> new Session(g).run(Map.of(), List.of("y")))
+        .isInstanceOf(OpFailedException.class).hasMessageContaining("variable 'w' has no value");
+  }
+
+  @Test
   void refVariablesAssignAndRead() {
     GraphDef g = new GraphBuilder()
         .node("v", "VariableV2", new String[0], "dtype", DType.FLOAT)
