@@ -338,7 +338,7 @@ final class Executor {
         throw new IllegalStateException("function argument " + node.name + " was not fed");
       } else {
         throw new io.tfgw.core.UnsupportedInputException("Op " + node.op + " (node '" + node.name
-            + "') is not supported by the tfgw runtime");
+            + "') is not supported by the tfgw runtime; this run took the conditional branch it is in");
       }
     } catch (KernelException e) {
       throw new OpFailedException(node.name, node.op, e.getMessage());

@@ -116,10 +116,11 @@ public final class Session {
   private void scan(Set<Node.Endpoint> feeds, List<Node.Endpoint> fetches, List<Node> targets, Set<String> out,
       StringBuilder first) {
     boolean[] needed = Executor.neededNodes(graph, feeds, fetches, targets);
+    boolean[] conditional = conditional(graph, needed);
     Set<String> seenFunctions = new HashSet<>();
     ArrayDeque<String> functions = new ArrayDeque<>();
     for (Node n : graph.nodes) {
-      if (needed[n.id]) {
+      if (needed[n.id] && !conditional[n.id]) {
         check(n, null, out, first, functions);
       }
     }
@@ -139,6 +140,49 @@ public final class Session {
         check(new Node(-1, n.getName(), n.getOp(), n.getAttrMap()), f, out, first, functions);
       }
     }
+  }
+
+  /**
+   * Nodes that run only when a TF1 conditional takes their branch: everything downstream of a Switch output up to
+   * the Merge that joins the branches. Unsupported ops there (dropout's random ops behind an is_training switch)
+   * do not stop a run that does not take that branch; one that does fails when it reaches the op.
+   */
+  static boolean[] conditional(Program program, boolean[] needed) {
+    boolean[] cond = new boolean[program.nodes.size()];
+    boolean changed = true;
+    while (changed) {
+      changed = false;
+      for (Node n : program.nodes) {
+        if (!needed[n.id] || cond[n.id] || n.isMerge()) {
+          continue;
+        }
+        boolean c = false;
+        for (Node.Endpoint in : n.inputs) {
+          Node src = in.node();
+          if (isCondSwitch(src) || (cond[src.id] && !src.isMerge())) {
+            c = true;
+            break;
+          }
+        }
+        for (Node ctl : n.controlInputs) {
+          if (cond[ctl.id] || isCondSwitch(ctl)) {
+            c = true;
+            break;
+          }
+        }
+        if (c) {
+          cond[n.id] = true;
+          changed = true;
+        }
+      }
+    }
+    return cond;
+  }
+
+  /** A Switch of a conditional (a loop's Switches, fed by LoopCond, run their body on every iteration). */
+  private static boolean isCondSwitch(Node n) {
+    return (n.op.equals("Switch") || n.op.equals("RefSwitch")) && n.inputs.size() == 2
+        && !n.inputs.get(1).node().op.equals("LoopCond");
   }
 
   private void check(Node n, String function, Set<String> out, StringBuilder first, ArrayDeque<String> functions) {

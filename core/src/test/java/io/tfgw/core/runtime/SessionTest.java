@@ -125,6 +125,25 @@ class SessionTest {
   }
 
   @Test
+  void unsupportedOpsInAnUntakenBranchDoNotStopTheRun() {
+    GraphDef g = new GraphBuilder()
+        .placeholder("x", DType.FLOAT)
+        .placeholder("training", DType.BOOL)
+        .op("sw", "Switch", "x", "training")
+        .op("noise", "RandomUniformLike", "sw:1")
+        .op("m", "Merge", "sw:0", "noise")
+        .build();
+    Session s = new Session(g);
+    assertThat(s.unsupportedOps(List.of("x", "training"), List.of("m"), List.of())).isEmpty();
+    assertThat(s.run(Map.of("x", Tensor.scalar(3f), "training", Tensor.scalar(false)), List.of("m")).get("m")
+        .floats()).containsExactly(3f);
+    assertThatThrownBy(() -> s.run(Map.of("x", Tensor.scalar(3f), "training", Tensor.scalar(true)), List.of("m")))
+        .isInstanceOf(UnsupportedInputException.class)
+        .hasMessageContaining("Op RandomUniformLike (node 'noise') is not supported")
+        .hasMessageContaining("took the conditional branch");
+  }
+
+  @Test
   void refVariablesAssignAndRead() {
     GraphDef g = new GraphBuilder()
         .node("v", "VariableV2", new String[0], "dtype", DType.FLOAT)
