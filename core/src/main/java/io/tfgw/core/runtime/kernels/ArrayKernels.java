@@ -266,6 +266,9 @@ final class ArrayKernels {
     r.accept("OneHot", ArrayKernels::oneHot);
     r.accept("Where", ArrayKernels::where);
     r.accept("Cumsum", ArrayKernels::cumsum);
+    r.accept("TopKV2", ArrayKernels::topK);
+    r.accept("MatrixBandPart", ArrayKernels::bandPart);
+    r.accept("ReverseSequence", ArrayKernels::reverseSequence);
   }
 
   private static void placeholder(OpContext ctx) {
@@ -859,6 +862,89 @@ final class ArrayKernels {
       }
     }
     ctx.output(0, Casts.cast(Tensor.of(xd.dtype(), x.shape(), out), x.dtype()));
+  }
+
+  /** The k largest entries of each last-dimension row, descending; ties keep the lower index first. */
+  private static void topK(OpContext ctx) {
+    Tensor x = ctx.input(0);
+    int k = (int) ctx.input(1).getLong(0);
+    int n = x.rank() == 0 ? 0 : x.dim(-1);
+    if (x.rank() < 1 || k < 0 || k > n) {
+      throw new KernelException("input must have at least 1 column and k (" + k + ") at most " + n);
+    }
+    int rows = n == 0 ? 0 : x.size() / n;
+    long[] outDims = x.dims();
+    outDims[outDims.length - 1] = k;
+    Object values = Tensor.allocate(x.dtype(), rows * k);
+    int[] indices = new int[rows * k];
+    Integer[] order = new Integer[n];
+    for (int r = 0; r < rows; r++) {
+      int base = r * n;
+      for (int i = 0; i < n; i++) {
+        order[i] = i;
+      }
+      java.util.Arrays.sort(order, (p, q) -> {
+        int c = Double.compare(x.getDouble(base + q), x.getDouble(base + p));
+        return c != 0 ? c : Integer.compare(p, q);
+      });
+      for (int i = 0; i < k; i++) {
+        indices[r * k + i] = order[i];
+        System.arraycopy(x.array(), base + order[i], values, r * k + i, 1);
+      }
+    }
+    ctx.output(0, Tensor.of(x.dtype(), Shape.of(outDims), values));
+    ctx.output(1, Tensor.of(DType.INT32, Shape.of(outDims), indices));
+  }
+
+  private static void bandPart(OpContext ctx) {
+    Tensor x = ctx.input(0);
+    long lower = ctx.input(1).getLong(0);
+    long upper = ctx.input(2).getLong(0);
+    if (x.rank() < 2) {
+      throw new KernelException("input must be at least 2-dim, received shape: " + x.shape());
+    }
+    int m = x.dim(-2);
+    int n = x.dim(-1);
+    Tensor zero = Tensor.zeros(x.dtype(), Shape.scalar());
+    Object out = Tensor.allocate(x.dtype(), x.size());
+    for (int i = 0; i < x.size(); i++) {
+      int col = i % n;
+      int row = (i / n) % m;
+      boolean keep = (lower < 0 || row - col <= lower) && (upper < 0 || col - row <= upper);
+      System.arraycopy(keep ? x.array() : zero.array(), keep ? i : 0, out, i, 1);
+    }
+    ctx.output(0, Tensor.of(x.dtype(), x.shape(), out));
+  }
+
+  private static void reverseSequence(OpContext ctx) {
+    Tensor x = ctx.input(0);
+    long[] lengths = ctx.input(1).toLongs();
+    int seqDim = (int) ctx.attrInt("seq_dim");
+    int batchDim = (int) ctx.attrInt("batch_dim", 0);
+    if (lengths.length != x.dim(batchDim)) {
+      throw new KernelException("len(seq_lengths) != input.dims(" + batchDim + "), (" + lengths.length + " vs. "
+          + x.dim(batchDim) + ")");
+    }
+    int[] strides = Strided.strides(x.dims());
+    Object out = Tensor.allocate(x.dtype(), x.size());
+    int[] idx = new int[x.rank()];
+    for (int i = 0; i < x.size(); i++) {
+      int rem = i;
+      for (int d = 0; d < idx.length; d++) {
+        idx[d] = rem / strides[d];
+        rem %= strides[d];
+      }
+      long len = lengths[idx[batchDim]];
+      if (len < 0 || len > x.dim(seqDim)) {
+        throw new KernelException("seq_lengths[" + idx[batchDim] + "] = " + len + " is out of range");
+      }
+      int src = i;
+      if (idx[seqDim] < len) {
+        src = i + (int) ((len - 1 - 2L * idx[seqDim]) * strides[seqDim]);
+      }
+      System.arraycopy(x.array(), src, out, i, 1);
+    }
+    ctx.output(0, Tensor.of(x.dtype(), x.shape(), out));
   }
 
   static String utf8(byte[] b) {

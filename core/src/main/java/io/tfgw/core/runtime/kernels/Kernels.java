@@ -16,5 +16,6 @@ public final class Kernels {
     FunctionKernels.register(registry);
     TensorArrayKernels.register(registry);
     SegmentKernels.register(registry);
+    ImageKernels.register(registry);
   }
 }

@@ -198,6 +198,8 @@ final class MathKernels {
         x -> Math.abs(x) < Double.MIN_NORMAL ? x : Denormals.flush(Math.expm1(x)), null, null));
     r.accept("Log", unary(x -> (float) Math.log(x), Math::log, null, null));
     r.accept("Log1p", unary(x -> (float) Math.log1p(x), Math::log1p, null, null));
+    r.accept("Erf", unary(x -> (float) SpecialFunctions.erf(x), SpecialFunctions::erf, null, null));
+    r.accept("Erfc", unary(x -> (float) SpecialFunctions.erfc(x), SpecialFunctions::erfc, null, null));
     r.accept("Sin", unary(x -> (float) Math.sin(x), Math::sin, null, null));
     r.accept("Cos", unary(x -> (float) Math.cos(x), Math::cos, null, null));
     r.accept("Tan", unary(x -> (float) Math.tan(x), Math::tan, null, null));

@@ -21,6 +21,7 @@ final class NnKernels {
     r.accept("BatchMatMul", bmm);
     r.accept("BatchMatMulV2", bmm);
     r.accept("BatchMatMulV3", bmm);
+    r.accept("Einsum", EinsumKernel::compute);
     r.accept("Conv2D", NnKernels::conv2d);
     r.accept("DepthwiseConv2dNative", NnKernels::depthwise);
     r.accept("Conv2DBackpropInput", NnKernels::conv2dBackpropInput);

@@ -83,6 +83,11 @@ final class ReductionKernels {
     };
   }
 
+  /** The sum over a plan's inner dimension (Einsum's summed-out labels). */
+  static Tensor sum(Plan p, DType dtype) {
+    return reduce(null, Kind.SUM, dtype, p);
+  }
+
   private static Tensor reduce(OpContext ctx, Kind kind, DType dtype, Plan p) {
     int outer = p.outer;
     int inner = p.inner;
