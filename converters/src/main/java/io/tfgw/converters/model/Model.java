@@ -272,13 +272,8 @@ public final class Model implements AutoCloseable {
     List<String> names = outputs.isEmpty() ? defaultOutputs(sig) : outputs;
     List<String> fetches = new ArrayList<>();
     for (String name : names) {
-      if (sig != null && sig.outputs().containsKey(name)) {
-        fetches.add(sig.outputs().get(name).tensorName());
-      } else if (sig != null && !name.contains(":") && outputs.isEmpty()) {
-        throw new WrongInputException("The signature '" + sig.key() + "' has no output '" + name + "'");
-      } else {
-        fetches.add(name);
-      }
+      boolean key = sig != null && sig.outputs().containsKey(name);
+      fetches.add(key ? sig.outputs().get(name).tensorName() : name);
     }
     List<Tensor> values = session().run(feeds, fetches, List.of());
     Map<String, Tensor> out = new LinkedHashMap<>();

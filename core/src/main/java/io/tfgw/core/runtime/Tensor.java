@@ -53,11 +53,6 @@ public final class Tensor {
     return new Tensor(dtype, shape, data, n);
   }
 
-  /** Unchecked construction for kernels that allocated {@code data} from {@link #allocate}. */
-  static Tensor wrap(DType dtype, Shape shape, Object data) {
-    return new Tensor(dtype, shape, data, java.lang.reflect.Array.getLength(data));
-  }
-
   public static Tensor of(DType dtype, long[] dims, Object data) {
     return of(dtype, Shape.of(dims), data);
   }

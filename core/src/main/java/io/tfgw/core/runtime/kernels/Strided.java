@@ -96,23 +96,4 @@ final class Strided {
     }
     return out;
   }
-
-  /** Fills {@code len} elements of dst from {@code o} with the element {@code src[s]}. */
-  static void fill(Object dst, int o, int len, Object src, int s) {
-    if (dst instanceof float[] b) {
-      java.util.Arrays.fill(b, o, o + len, ((float[]) src)[s]);
-    } else if (dst instanceof int[] b) {
-      java.util.Arrays.fill(b, o, o + len, ((int[]) src)[s]);
-    } else if (dst instanceof long[] b) {
-      java.util.Arrays.fill(b, o, o + len, ((long[]) src)[s]);
-    } else if (dst instanceof double[] b) {
-      java.util.Arrays.fill(b, o, o + len, ((double[]) src)[s]);
-    } else if (dst instanceof boolean[] b) {
-      java.util.Arrays.fill(b, o, o + len, ((boolean[]) src)[s]);
-    } else {
-      for (int k = 0; k < len; k++) {
-        System.arraycopy(src, s, dst, o + k, 1);
-      }
-    }
-  }
 }
