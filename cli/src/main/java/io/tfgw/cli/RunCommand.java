@@ -1,0 +1,136 @@
+package io.tfgw.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.tfgw.converters.inspect.ValueSummary;
+import io.tfgw.converters.model.Model;
+import io.tfgw.converters.model.Models;
+import io.tfgw.converters.model.Signature;
+import io.tfgw.converters.npy.Npy;
+import io.tfgw.converters.resolve.Resolver;
+import io.tfgw.core.WrongInputException;
+import io.tfgw.core.runtime.Tensor;
+import io.tfgw.core.storage.Location;
+import io.tfgw.core.storage.StorageRouter;
+import io.tfgw.core.tensor.TensorHashes;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Run a model in tfgw's own runtime (no TensorFlow) and print its outputs.",
+        "MODEL: a SavedModel directory (TF1 or TF2), a frozen GraphDef .pb, or a .meta with its checkpoint (the "
+            + ".meta file, the checkpoint prefix, or its directory)."},
+    footer = {"", "Inputs JSON maps input names (signature keys, or tensor names like x:0) to tensors:",
+        "  {\"x\": {\"dtype\": \"float32\", \"shape\": [2, 3], \"values\": [1, 2, 3, 4, 5, \"NaN\"]},",
+        "   \"ids\": [[1, 2], [3, 4]],                 (dtype and shape from the model / the nesting)",
+        "   \"image\": {\"npy\": \"image.npy\"}}         (.npy path relative to the JSON file)",
+        "Outputs print as the same kind of object, with \"sha256\" (the contract's canonical hash).",
+        "Floats print so that parsing them gives back the same bits; NaN and infinities are strings.",
+        "",
+        "Examples:",
+        "  tfgw run export/1 --inputs in.json --json",
+        "  tfgw run frozen.pb --input x:0=batch.npy --outputs softmax:0",
+        "  tfgw run train_dir/model.ckpt-2000.meta --inputs in.json --outputs logits:0"})
+final class RunCommand implements Callable<Integer> {
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Mixin CommonOptions common;
+
+  @Parameters(paramLabel = "MODEL", description = "SavedModel directory, frozen .pb, or .meta / checkpoint prefix")
+  String model;
+
+  @Option(names = "--inputs", paramLabel = "FILE.json", description = "Input tensors as JSON (see below).")
+  String inputsFile;
+
+  @Option(names = "--input", paramLabel = "NAME=FILE.npy",
+      description = "One input from a NumPy .npy file; repeatable, combines with --inputs.")
+  List<String> npyInputs = new ArrayList<>();
+
+  @Option(names = "--signature", paramLabel = "KEY",
+      description = "SavedModel signature to run (default: serving_default, or the only one).")
+  String signature;
+
+  @Option(names = "--outputs", paramLabel = "NAME", split = ",",
+      description = "Outputs to compute: signature output keys or tensor names (default: the signature's outputs, "
+          + "or a frozen graph's final nodes).")
+  List<String> outputs = new ArrayList<>();
+
+  @Option(names = "--tags", paramLabel = "TAG", split = ",",
+      description = "SavedModel meta graph tags (default: serve, or the only meta graph).")
+  List<String> tags;
+
+  @Option(names = "--json", description = "Print one JSON object (see the CLI contract).")
+  boolean json;
+
+  @Override
+  public Integer call() {
+    Map<String, Tensor> result;
+    try (StorageRouter storage = common.storage();
+        Model m = Models.load(storage, new Resolver(storage).resolve(Location.parse(model)), tags)) {
+      Signature sig = m.signature(signature);
+      Map<String, Tensor> inputs = new LinkedHashMap<>();
+      if (inputsFile != null) {
+        Location file = Location.parse(inputsFile);
+        JsonNode root = TensorJson.parse(storage.inputFile(file).readAllBytes(), inputsFile);
+        if (!root.isObject()) {
+          throw new WrongInputException(inputsFile + " must hold a JSON object mapping input names to tensors");
+        }
+        for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
+          Map.Entry<String, JsonNode> e = it.next();
+          JsonNode v = e.getValue();
+          if (v.isObject() && v.has("npy")) {
+            Location npy = file.isRoot() ? Location.parse(v.get("npy").asText())
+                : file.parent().resolve(v.get("npy").asText());
+            if (v.get("npy").asText().startsWith("/") || v.get("npy").asText().contains("://")) {
+              npy = Location.parse(v.get("npy").asText());
+            }
+            inputs.put(e.getKey(), readNpy(storage, npy));
+          } else {
+            inputs.put(e.getKey(), TensorJson.parseTensor(e.getKey(), v, m.inputSpec(sig, e.getKey())));
+          }
+        }
+      }
+      for (String arg : npyInputs) {
+        int eq = arg.lastIndexOf('=');
+        if (eq <= 0) {
+          throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+              "--input needs NAME=FILE.npy, got '" + arg + "'");
+        }
+        inputs.put(arg.substring(0, eq), readNpy(storage, Location.parse(arg.substring(eq + 1))));
+      }
+      result = m.run(sig == null ? null : sig.key(), inputs, outputs);
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    if (json) {
+      Map<String, Object> obj = new LinkedHashMap<>();
+      for (Map.Entry<String, Tensor> e : result.entrySet()) {
+        obj.put(e.getKey(), TensorJson.toJson(e.getValue()));
+      }
+      out.println(Json.write(obj));
+    } else {
+      for (Map.Entry<String, Tensor> e : result.entrySet()) {
+        Tensor t = e.getValue();
+        out.println(e.getKey() + ": " + t.dtype().pythonName() + " " + t.shape() + "  sha256 "
+            + TensorHashes.sha256Hex(t.canonicalBytes()));
+        if (t.dtype().isFixedSize() || t.dtype() == io.tfgw.core.tensor.DType.STRING) {
+          out.println(ValueSummary.of(e.getKey(), t.toData()).toNumpyString());
+        }
+      }
+    }
+    out.flush();
+    return 0;
+  }
+
+  private static Tensor readNpy(StorageRouter storage, Location file) {
+    return Tensor.fromData(Npy.read(storage.inputFile(file).readAllBytes(), file.toString()));
+  }
+}

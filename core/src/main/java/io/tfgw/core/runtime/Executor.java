@@ -1,0 +1,450 @@
+package io.tfgw.core.runtime;
+
+import io.tfgw.core.TfgwException;
+import io.tfgw.core.WrongInputException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Runs a {@link Program} as TensorFlow's executor does: dataflow over the nodes the fetches and targets need, with
+ * dead tensors for untaken conditional branches (Switch/Merge) and frames with iterations for TF1 loops
+ * (Enter/Exit/NextIteration). Single-threaded and in a fixed order, so runs are deterministic; kernels parallelize
+ * internally.
+ */
+final class Executor {
+  private static final Object CONTROL = new Object();
+
+  private final Program program;
+  private final Session session;
+
+  // per run
+  private boolean[] needed;
+  private int[] initialPending;
+  private Map<Integer, Map<Integer, Object>> fedInputs;
+  private Map<String, Integer> entersPerFrame;
+  private final ArrayDeque<Item> ready = new ArrayDeque<>();
+  private Map<Node.Endpoint, Object> fetched;
+  private Set<Node> deadNodes;
+  private boolean[] isFetched;
+
+  private record Item(Node node, Frame frame, int iter) {}
+
+  /** The state of one loop (or the root): iterations, loop invariants, exits. */
+  private final class Frame {
+    final String name;
+    final Frame parent;
+    final int parentIter;
+    final Map<Integer, IterState> iterations = new HashMap<>();
+    /** Iterations below this one are finished and dropped. */
+    int lowest;
+    final Map<String, Frame> children = new HashMap<>();
+    final List<Object[]> constants = new ArrayList<>();
+    final Set<Node> liveExits = new HashSet<>();
+    final Set<Node> deadExits = new LinkedHashSet<>();
+    int outstanding;
+    int pendingEnters;
+    boolean finished;
+
+    Frame(String name, Frame parent, int parentIter) {
+      this.name = name;
+      this.parent = parent;
+      this.parentIter = parentIter;
+    }
+
+    IterState iteration(int i) {
+      IterState s = iterations.get(i);
+      if (s == null) {
+        s = new IterState();
+        iterations.put(i, s);
+        for (Object[] c : constants) {
+          propagate((Node) c[0], new Object[] {c[1]}, c[1] == OpContext.DEAD, this, i);
+        }
+      }
+      return s;
+    }
+  }
+
+  private final class IterState {
+    final int[] pending = initialPending.clone();
+    final int[] dead = new int[program.nodes.size()];
+    final Object[][] inputs = new Object[program.nodes.size()][];
+    /** Ready items of this iteration not yet processed, plus loops started in it that have not finished. */
+    int outstanding;
+    Set<Integer> mergeFired;
+  }
+
+  Executor(Program program, Session session) {
+    this.program = program;
+    this.session = session;
+  }
+
+  /** The nodes that computing the fetches and targets needs, given the fed endpoints. */
+  static boolean[] neededNodes(Program program, Set<Node.Endpoint> feeds, List<Node.Endpoint> fetches,
+      List<Node> targets) {
+    boolean[] needed = new boolean[program.nodes.size()];
+    ArrayDeque<Node> work = new ArrayDeque<>();
+    for (Node.Endpoint e : fetches) {
+      if (!feeds.contains(e) && !needed[e.node().id]) {
+        needed[e.node().id] = true;
+        work.add(e.node());
+      }
+    }
+    for (Node t : targets) {
+      if (!needed[t.id]) {
+        needed[t.id] = true;
+        work.add(t);
+      }
+    }
+    while (!work.isEmpty()) {
+      Node n = work.poll();
+      for (Node.Endpoint in : n.inputs) {
+        if (!feeds.contains(in) && !needed[in.node().id]) {
+          needed[in.node().id] = true;
+          work.add(in.node());
+        }
+      }
+      for (Node c : n.controlInputs) {
+        if (!needed[c.id]) {
+          needed[c.id] = true;
+          work.add(c);
+        }
+      }
+    }
+    return needed;
+  }
+
+  /** Runs; returns the fetched values in order. */
+  List<Tensor> run(Map<Node.Endpoint, Tensor> feeds, List<Node.Endpoint> fetches, List<Node> targets) {
+    needed = neededNodes(program, feeds.keySet(), fetches, targets);
+    int n = program.nodes.size();
+    initialPending = new int[n];
+    fedInputs = new HashMap<>();
+    entersPerFrame = new HashMap<>();
+    for (Node node : program.nodes) {
+      if (!needed[node.id]) {
+        continue;
+      }
+      int pending = node.controlInputs.size();
+      for (int i = 0; i < node.inputs.size(); i++) {
+        Node.Endpoint in = node.inputs.get(i);
+        Tensor fed = feeds.get(in);
+        if (fed != null) {
+          fedInputs.computeIfAbsent(node.id, k -> new HashMap<>()).put(i, fed);
+        } else if (!node.isMerge()) {
+          pending++;
+        }
+      }
+      initialPending[node.id] = pending;
+      if (node.isEnter()) {
+        entersPerFrame.merge(frameName(node), 1, Integer::sum);
+      }
+    }
+    fetched = new HashMap<>();
+    deadNodes = new HashSet<>();
+    isFetched = new boolean[n];
+    for (Node.Endpoint e : fetches) {
+      isFetched[e.node().id] = true;
+    }
+    Frame root = new Frame("", null, 0);
+    root.iteration(0);
+    for (Node node : program.nodes) {
+      if (needed[node.id] && initialPending[node.id] == 0 && !node.isMerge()) {
+        enqueue(node, root, 0);
+      }
+    }
+    while (!ready.isEmpty()) {
+      Item item = ready.poll();
+      process(item);
+      item.frame.outstanding--;
+      IterState st = item.frame.iterations.get(item.iter);
+      if (st != null) {
+        st.outstanding--;
+      }
+      if (item.frame.parent != null) {
+        dropFinishedIterations(item.frame);
+      }
+      checkFinished(item.frame);
+    }
+    List<Tensor> out = new ArrayList<>(fetches.size());
+    for (Node.Endpoint e : fetches) {
+      Object v = feeds.containsKey(e) ? feeds.get(e) : fetched.get(e);
+      if (v == OpContext.DEAD || (v == null && deadNodes.contains(e.node()))) {
+        throw new WrongInputException("Tensor " + e + " has no value in this run: it comes from the untaken branch "
+            + "of a conditional (Switch)");
+      }
+      if (v instanceof Variable var) {
+        v = session.valueOf(var);
+      }
+      if (!(v instanceof Tensor)) {
+        throw new WrongInputException("Tensor " + e + " was not computed (" + e.node().op + " gave "
+            + (v == null ? "no output " + e.index() : v) + ")");
+      }
+      out.add((Tensor) v);
+    }
+    return out;
+  }
+
+  private static String frameName(Node enter) {
+    io.tfgw.proto.AttrValue v = enter.attrs.get("frame_name");
+    return v == null ? "" : v.getS().toStringUtf8();
+  }
+
+  private void enqueue(Node node, Frame frame, int iter) {
+    frame.outstanding++;
+    frame.iteration(iter).outstanding++;
+    ready.add(new Item(node, frame, iter));
+  }
+
+  /**
+   * Drops finished iterations of a loop frame: an iteration is finished when nothing of it is ready and the one
+   * before it is finished (only that one can start more work in it), and iteration 0 when all Enters arrived.
+   */
+  private void dropFinishedIterations(Frame f) {
+    while (true) {
+      IterState s = f.iterations.get(f.lowest);
+      if (s == null || s.outstanding > 0 || (f.lowest == 0 && f.pendingEnters > 0)
+          || !f.iterations.containsKey(f.lowest + 1)) {
+        return;
+      }
+      f.iterations.remove(f.lowest);
+      f.lowest++;
+    }
+  }
+
+  private void checkFinished(Frame f) {
+    while (f.parent != null && !f.finished && f.outstanding == 0 && f.pendingEnters == 0) {
+      f.finished = true;
+      for (Node exit : f.deadExits) {
+        if (!f.liveExits.contains(exit)) {
+          propagate(exit, new Object[] {OpContext.DEAD}, true, f.parent, f.parentIter);
+        }
+      }
+      f.parent.children.remove(f.name + "@" + f.parentIter);
+      f.parent.outstanding--;
+      IterState ps = f.parent.iterations.get(f.parentIter);
+      if (ps != null) {
+        ps.outstanding--;
+      }
+      if (f.parent.parent != null) {
+        dropFinishedIterations(f.parent);
+      }
+      f = f.parent;
+    }
+  }
+
+  private void process(Item item) {
+    Node node = item.node;
+    Frame frame = item.frame;
+    IterState st = frame.iteration(item.iter);
+    Object[] in = st.inputs[node.id];
+    st.inputs[node.id] = null;
+    if (in == null) {
+      in = new Object[node.inputs.size()];
+    }
+    Map<Integer, Object> fed = fedInputs.get(node.id);
+    if (fed != null) {
+      for (Map.Entry<Integer, Object> e : fed.entrySet()) {
+        in[e.getKey()] = e.getValue();
+      }
+    }
+    boolean dead = st.dead[node.id] > 0;
+    if (node.isMerge()) {
+      processMerge(node, frame, item.iter, in, dead);
+      return;
+    }
+    if (node.isEnter()) {
+      String name = frameName(node);
+      String key = name + "@" + item.iter;
+      Frame child = frame.children.get(key);
+      if (child == null) {
+        child = new Frame(name, frame, item.iter);
+        child.pendingEnters = entersPerFrame.getOrDefault(name, 1);
+        frame.children.put(key, child);
+        frame.outstanding++;
+        st.outstanding++;
+      }
+      Object v = dead ? OpContext.DEAD : in[0];
+      io.tfgw.proto.AttrValue constant = node.attrs.get("is_constant");
+      if (constant != null && constant.getB()) {
+        child.iteration(0);
+        child.constants.add(new Object[] {node, v});
+        for (int i : new ArrayList<>(child.iterations.keySet())) {
+          propagate(node, new Object[] {v}, dead, child, i);
+        }
+      } else {
+        propagate(node, new Object[] {v}, dead, child, 0);
+      }
+      child.pendingEnters--;
+      checkFinished(child);
+      return;
+    }
+    if (node.isExit()) {
+      if (frame.parent == null) {
+        throw new WrongInputException("Node " + node + " is an Exit outside of any loop; the graph is malformed");
+      }
+      if (dead) {
+        frame.deadExits.add(node);
+      } else {
+        frame.liveExits.add(node);
+        propagate(node, new Object[] {in[0]}, false, frame.parent, frame.parentIter);
+      }
+      return;
+    }
+    if (node.isNextIteration()) {
+      if (!dead) {
+        propagate(node, new Object[] {in[0]}, false, frame, item.iter + 1);
+      }
+      return;
+    }
+    if (dead) {
+      propagate(node, null, true, frame, item.iter);
+      return;
+    }
+    Object[] outputs = execute(node, in);
+    propagate(node, outputs, false, frame, item.iter);
+  }
+
+  private void processMerge(Node node, Frame frame, int iter, Object[] in, boolean dead) {
+    IterState st = frame.iteration(iter);
+    int chosen = -1;
+    for (int i = 0; i < in.length; i++) {
+      if (in[i] != null && in[i] != OpContext.DEAD) {
+        chosen = i;
+        break;
+      }
+    }
+    Object[] outputs = chosen < 0 ? null : new Object[] {in[chosen], Tensor.scalar(chosen)};
+    propagate(node, outputs, chosen < 0, frame, iter);
+  }
+
+  private Object[] execute(Node node, Object[] in) {
+    OpContext ctx = new OpContext(node, in, session);
+    try {
+      if (node.kernel != null) {
+        node.kernel.compute(ctx);
+      } else if (session.library().contains(node.op)) {
+        List<Tensor> args = ctx.inputs(0, in.length);
+        List<Tensor> results = session.callFunction(node.op, node.attrs, args);
+        for (int i = 0; i < results.size(); i++) {
+          ctx.output(i, results.get(i));
+        }
+      } else if (node.op.equals("_Arg")) {
+        throw new IllegalStateException("function argument " + node.name + " was not fed");
+      } else {
+        throw new io.tfgw.core.UnsupportedInputException("Op " + node.op + " (node '" + node.name
+            + "') is not supported by the tfgw runtime; this run took the conditional branch it is in");
+      }
+    } catch (KernelException e) {
+      throw new OpFailedException(node.name, node.op, e.getMessage());
+    } catch (TfgwException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw new IllegalStateException("node '" + node.name + "' (" + node.op + ") failed: " + e, e);
+    }
+    Object[] out = ctx.outputs();
+    return ctx.numOutputs() == out.length ? out : java.util.Arrays.copyOf(out, ctx.numOutputs());
+  }
+
+  /** Delivers a node's outputs (null with dead = all dead) along its edges into (frame, iter). */
+  private void propagate(Node node, Object[] outputs, boolean dead, Frame frame, int iter) {
+    if (frame.parent == null && isFetched[node.id]) {
+      if (outputs != null) {
+        for (int i = 0; i < outputs.length; i++) {
+          fetched.put(new Node.Endpoint(node, i), outputs[i]);
+        }
+      } else {
+        deadNodes.add(node);
+      }
+    }
+    for (Node.Edge edge : node.outEdges) {
+      Node dst = edge.dst();
+      if (!needed[dst.id]) {
+        continue;
+      }
+      Object v;
+      if (edge.srcSlot() < 0) {
+        v = dead ? OpContext.DEAD : CONTROL;
+      } else if (outputs == null) {
+        v = OpContext.DEAD;
+      } else {
+        if (edge.srcSlot() >= outputs.length || outputs[edge.srcSlot()] == null) {
+          throw new IllegalStateException("node '" + node.name + "' (" + node.op + ") produced no output "
+              + edge.srcSlot() + ", which node '" + dst.name + "' consumes");
+        }
+        v = outputs[edge.srcSlot()];
+      }
+      deliver(dst, edge.dstSlot(), v, frame, iter);
+    }
+  }
+
+  private void deliver(Node dst, int slot, Object v, Frame frame, int iter) {
+    IterState st = frame.iteration(iter);
+    boolean isDead = v == OpContext.DEAD;
+    if (dst.isMerge() && st.mergeFired != null && st.mergeFired.contains(dst.id)) {
+      return;
+    }
+    if (slot >= 0) {
+      Object[] in = st.inputs[dst.id];
+      if (in == null) {
+        in = new Object[dst.inputs.size()];
+        st.inputs[dst.id] = in;
+      }
+      in[slot] = v;
+    }
+    if (dst.isMerge()) {
+      if (slot < 0) {
+        st.pending[dst.id]--;
+      } else if (isDead) {
+        st.dead[dst.id]++;
+      }
+      maybeFireMerge(dst, frame, iter, st);
+      return;
+    }
+    if (isDead) {
+      st.dead[dst.id]++;
+    }
+    if (--st.pending[dst.id] == 0) {
+      enqueue(dst, frame, iter);
+    }
+  }
+
+  /**
+   * A Merge fires once per iteration: with the first live data input, or dead when every data input that can arrive
+   * in this iteration is dead (a loop's Merge gets its Enter input in iteration 0 and its NextIteration inputs
+   * after that).
+   */
+  private void maybeFireMerge(Node merge, Frame frame, int iter, IterState st) {
+    if (st.pending[merge.id] > 0) {
+      return;
+    }
+    Object[] in = st.inputs[merge.id];
+    boolean live = false;
+    if (in != null) {
+      for (Object o : in) {
+        if (o != null && o != OpContext.DEAD) {
+          live = true;
+          break;
+        }
+      }
+    }
+    int expected;
+    if (merge.backEdges == 0) {
+      expected = merge.inputs.size();
+    } else {
+      expected = iter == 0 ? merge.inputs.size() - merge.backEdges : merge.backEdges;
+    }
+    if (live || st.dead[merge.id] >= expected) {
+      if (st.mergeFired == null) {
+        st.mergeFired = new HashSet<>();
+      }
+      st.mergeFired.add(merge.id);
+      enqueue(merge, frame, iter);
+    }
+  }
+}

@@ -1,0 +1,76 @@
+package io.tfgw.core.runtime.kernels;
+
+import io.tfgw.core.runtime.KernelException;
+import io.tfgw.core.runtime.OpContext;
+import io.tfgw.core.runtime.OpKernel;
+import io.tfgw.core.runtime.Tensor;
+import io.tfgw.core.tensor.DType;
+import io.tfgw.proto.NameAttrList;
+import java.util.List;
+import java.util.function.BiConsumer;
+
+/** Calls of library functions and functional control flow: PartitionedCall, If, Case, While. */
+final class FunctionKernels {
+  /** A While loop that runs this often is taken to be endless. */
+  private static final long MAX_ITERATIONS = 100_000_000L;
+
+  private FunctionKernels() {}
+
+  static void register(BiConsumer<String, OpKernel> r) {
+    OpKernel call = ctx -> outputs(ctx, ctx.call(ctx.attrFunc("f"), ctx.inputs(0, ctx.numInputs())));
+    r.accept("PartitionedCall", call);
+    r.accept("StatefulPartitionedCall", call);
+    OpKernel ifKernel = ctx -> {
+      NameAttrList branch = truthy(ctx.input(0)) ? ctx.attrFunc("then_branch") : ctx.attrFunc("else_branch");
+      outputs(ctx, ctx.call(branch, ctx.inputs(1, ctx.numInputs())));
+    };
+    r.accept("If", ifKernel);
+    r.accept("StatelessIf", ifKernel);
+    OpKernel caseKernel = ctx -> {
+      List<NameAttrList> branches = ctx.attr("branches").getList().getFuncList();
+      long index = ctx.input(0).getLong(0);
+      NameAttrList branch = index < 0 || index >= branches.size() ? branches.get(branches.size() - 1)
+          : branches.get((int) index);
+      outputs(ctx, ctx.call(branch, ctx.inputs(1, ctx.numInputs())));
+    };
+    r.accept("Case", caseKernel);
+    r.accept("StatelessCase", caseKernel);
+    OpKernel whileKernel = ctx -> {
+      NameAttrList cond = ctx.attrFunc("cond");
+      NameAttrList body = ctx.attrFunc("body");
+      List<Tensor> vars = ctx.inputs(0, ctx.numInputs());
+      for (long i = 0; ; i++) {
+        if (i > MAX_ITERATIONS) {
+          throw new KernelException("the loop did not end after " + MAX_ITERATIONS + " iterations");
+        }
+        if (!truthy(ctx.call(cond, vars).get(0))) {
+          break;
+        }
+        vars = ctx.call(body, vars);
+      }
+      outputs(ctx, vars);
+    };
+    r.accept("While", whileKernel);
+    r.accept("StatelessWhile", whileKernel);
+  }
+
+  private static void outputs(OpContext ctx, List<Tensor> values) {
+    for (int i = 0; i < values.size(); i++) {
+      ctx.output(i, values.get(i));
+    }
+  }
+
+  /** TF's truth of a predicate tensor: a scalar's value (non-zero), or a non-scalar's non-emptiness. */
+  static boolean truthy(Tensor t) {
+    if (t.rank() > 0) {
+      return t.size() > 0;
+    }
+    if (t.dtype() == DType.BOOL) {
+      return t.bools()[0];
+    }
+    if (t.dtype() == DType.STRING) {
+      return t.strings()[0].length > 0;
+    }
+    return t.getDouble(0) != 0;
+  }
+}
