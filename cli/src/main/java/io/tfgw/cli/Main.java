@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Convert TensorFlow-era model files between formats and storages, without TensorFlow.",
-    subcommands = {InspectCommand.class, ConvertCommand.class, RunCommand.class, CpCommand.class, LsCommand.class,
+    subcommands = {InspectCommand.class, ConvertCommand.class, RunCommand.class, VerifyCommand.class, CpCommand.class, LsCommand.class,
         PushCommand.class, PruneCommand.class, CommandLine.HelpCommand.class},
     footer = {"", "Exit codes: 0 success, 1 error, 2 usage error, 3 verify found a difference.",
         "Locations: local paths, s3://bucket/key, archive.tar.gz!/inner/path."})

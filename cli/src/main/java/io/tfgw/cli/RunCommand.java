@@ -77,36 +77,7 @@ final class RunCommand implements Callable<Integer> {
     try (StorageRouter storage = common.storage();
         Model m = Models.load(storage, new Resolver(storage).resolve(Location.parse(model)), tags)) {
       Signature sig = m.signature(signature);
-      Map<String, Tensor> inputs = new LinkedHashMap<>();
-      if (inputsFile != null) {
-        Location file = Location.parse(inputsFile);
-        JsonNode root = TensorJson.parse(storage.inputFile(file).readAllBytes(), inputsFile);
-        if (!root.isObject()) {
-          throw new WrongInputException(inputsFile + " must hold a JSON object mapping input names to tensors");
-        }
-        for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
-          Map.Entry<String, JsonNode> e = it.next();
-          JsonNode v = e.getValue();
-          if (v.isObject() && v.has("npy")) {
-            Location npy = file.isRoot() ? Location.parse(v.get("npy").asText())
-                : file.parent().resolve(v.get("npy").asText());
-            if (v.get("npy").asText().startsWith("/") || v.get("npy").asText().contains("://")) {
-              npy = Location.parse(v.get("npy").asText());
-            }
-            inputs.put(e.getKey(), readNpy(storage, npy));
-          } else {
-            inputs.put(e.getKey(), TensorJson.parseTensor(e.getKey(), v, m.inputSpec(sig, e.getKey())));
-          }
-        }
-      }
-      for (String arg : npyInputs) {
-        int eq = arg.lastIndexOf('=');
-        if (eq <= 0) {
-          throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-              "--input needs NAME=FILE.npy, got '" + arg + "'");
-        }
-        inputs.put(arg.substring(0, eq), readNpy(storage, Location.parse(arg.substring(eq + 1))));
-      }
+      Map<String, Tensor> inputs = ModelInputs.read(storage, inputsFile, npyInputs, m, sig);
       result = m.run(sig == null ? null : sig.key(), inputs, outputs);
     }
     PrintWriter out = spec.commandLine().getOut();
@@ -130,7 +101,4 @@ final class RunCommand implements Callable<Integer> {
     return 0;
   }
 
-  private static Tensor readNpy(StorageRouter storage, Location file) {
-    return Tensor.fromData(Npy.read(storage.inputFile(file).readAllBytes(), file.toString()));
-  }
 }

@@ -1,0 +1,203 @@
+package io.tfgw.converters.verify;
+
+import io.tfgw.converters.model.Model;
+import io.tfgw.converters.model.Signature;
+import io.tfgw.converters.model.TensorSpec;
+import io.tfgw.core.WrongInputException;
+import io.tfgw.core.runtime.Tensor;
+import io.tfgw.core.tensor.DType;
+import io.tfgw.core.tensor.Shape;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * {@code tfgw verify}: runs two models in tfgw's runtime on the same inputs and compares every output bit for bit,
+ * reporting the largest absolute difference and the largest distance in ulps where they differ.
+ *
+ * <p>Inputs are given, or generated from the first model's input signature ({@code samples} batches from a seeded
+ * generator: floats uniform in [-1, 1), integers in [0, 10), booleans; unknown dimensions become 2). The second
+ * model is fed under the same signature keys when it has them, otherwise under the first model's tensor names —
+ * which is what conversions keep.
+ */
+public final class Verifier {
+  private Verifier() {}
+
+  /** One output of both models. */
+  public record Comparison(String output, DType dtype, Shape shapeA, Shape shapeB, boolean identical, double maxAbsDiff,
+      long maxUlp, long differing) {}
+
+  /** All outputs over all samples; {@code identical} when every output of every sample is bit-identical. */
+  public record Report(List<Comparison> outputs, int samples, boolean identical) {}
+
+  public static Report verify(Model a, Model b, String signature, List<Map<String, Tensor>> samples, List<String> outputs) {
+    Signature sigA = a.signature(signature);
+    Map<String, Comparison> merged = new LinkedHashMap<>();
+    for (Map<String, Tensor> inputs : samples) {
+      Map<String, Tensor> outA = a.run(sigA == null ? null : sigA.key(), inputs, outputs);
+      Map<String, Tensor> inB = new LinkedHashMap<>();
+      List<String> outNamesB = new ArrayList<>();
+      Signature sigB = matchingSignature(b, sigA);
+      for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
+        inB.put(sigB != null || sigA == null ? e.getKey() : a.inputSpec(sigA, e.getKey()).tensorName(), e.getValue());
+      }
+      for (String name : outA.keySet()) {
+        boolean byKey = sigB != null && sigB.outputs().containsKey(name);
+        outNamesB.add(byKey || sigA == null ? name : sigA.outputs().get(name).tensorName());
+      }
+      Map<String, Tensor> outB = b.run(sigB == null ? null : sigB.key(), inB, outNamesB);
+      int i = 0;
+      for (Map.Entry<String, Tensor> e : outA.entrySet()) {
+        Comparison c = compare(e.getKey(), e.getValue(), outB.get(outNamesB.get(i++)));
+        merged.merge(e.getKey(), c, Verifier::worst);
+      }
+    }
+    List<Comparison> list = new ArrayList<>(merged.values());
+    return new Report(list, samples.size(), list.stream().allMatch(Comparison::identical));
+  }
+
+  /** B's signature with A's key, when B has signatures at all. */
+  private static Signature matchingSignature(Model b, Signature sigA) {
+    if (sigA == null || b.signatures().isEmpty()) {
+      return null;
+    }
+    Signature s = b.signatures().get(sigA.key());
+    if (s == null) {
+      s = b.signature(null);
+    }
+    return s.inputs().keySet().containsAll(sigA.inputs().keySet()) ? s : null;
+  }
+
+  private static Comparison worst(Comparison x, Comparison y) {
+    return new Comparison(x.output(), x.dtype(), x.shapeA(), x.shapeB(), x.identical() && y.identical(),
+        Math.max(x.maxAbsDiff(), y.maxAbsDiff()), Math.max(x.maxUlp(), y.maxUlp()), x.differing() + y.differing());
+  }
+
+  static Comparison compare(String name, Tensor a, Tensor b) {
+    if (a.dtype() != b.dtype() || !a.shape().equals(b.shape())) {
+      return new Comparison(name, a.dtype(), a.shape(), b.shape(), false, Double.POSITIVE_INFINITY, Long.MAX_VALUE,
+          a.size());
+    }
+    byte[] ba = a.canonicalBytes();
+    byte[] bb = b.canonicalBytes();
+    if (java.util.Arrays.equals(ba, bb)) {
+      return new Comparison(name, a.dtype(), a.shape(), b.shape(), true, 0, 0, 0);
+    }
+    double maxAbs = 0;
+    long maxUlp = 0;
+    long differing = 0;
+    if (a.dtype() == DType.FLOAT) {
+      float[] x = a.floats();
+      float[] y = b.floats();
+      for (int i = 0; i < x.length; i++) {
+        int ix = Float.floatToRawIntBits(x[i]);
+        int iy = Float.floatToRawIntBits(y[i]);
+        if (ix != iy) {
+          differing++;
+          maxAbs = Math.max(maxAbs, Math.abs((double) x[i] - y[i]));
+          maxUlp = Math.max(maxUlp, Math.abs(ordered(ix) - (long) ordered(iy)));
+        }
+      }
+    } else if (a.dtype() == DType.DOUBLE) {
+      double[] x = (double[]) a.array();
+      double[] y = (double[]) b.array();
+      for (int i = 0; i < x.length; i++) {
+        long ix = Double.doubleToRawLongBits(x[i]);
+        long iy = Double.doubleToRawLongBits(y[i]);
+        if (ix != iy) {
+          differing++;
+          maxAbs = Math.max(maxAbs, Math.abs(x[i] - y[i]));
+          long d = ordered(ix) - ordered(iy);
+          maxUlp = Math.max(maxUlp, d == Long.MIN_VALUE ? Long.MAX_VALUE : Math.abs(d));
+        }
+      }
+    } else {
+      differing = a.size();
+      maxAbs = Double.NaN;
+      maxUlp = -1;
+    }
+    if (Double.isNaN(maxAbs) && a.dtype().isFloating()) {
+      maxAbs = Double.POSITIVE_INFINITY;
+    }
+    return new Comparison(name, a.dtype(), a.shape(), b.shape(), false, maxAbs, maxUlp, differing);
+  }
+
+  /** Float bits mapped so that adjacent floats are adjacent integers (negative numbers mirrored). */
+  private static int ordered(int bits) {
+    return bits < 0 ? Integer.MIN_VALUE - bits : bits;
+  }
+
+  private static long ordered(long bits) {
+    return bits < 0 ? Long.MIN_VALUE - bits : bits;
+  }
+
+  /** Generated inputs for a model's signature (or its placeholders): {@code samples} seeded batches. */
+  public static List<Map<String, Tensor>> samples(Model model, String signature, int samples, long seed) {
+    Signature sig = model.signature(signature);
+    Map<String, TensorSpec> specs = sig != null ? sig.inputs() : model.graphInputs();
+    Random rnd = new Random(seed);
+    List<Map<String, Tensor>> out = new ArrayList<>();
+    for (int s = 0; s < samples; s++) {
+      Map<String, Tensor> inputs = new LinkedHashMap<>();
+      for (Map.Entry<String, TensorSpec> e : specs.entrySet()) {
+        inputs.put(e.getKey(), generate(e.getKey(), e.getValue(), rnd));
+      }
+      out.add(inputs);
+    }
+    return out;
+  }
+
+  private static Tensor generate(String name, TensorSpec spec, Random rnd) {
+    if (spec.dtype() == null) {
+      throw new WrongInputException("Cannot generate input '" + name + "': its dtype is unknown; give inputs with --inputs");
+    }
+    long[] dims = spec.shape() == null ? new long[] {2} : spec.shape().clone();
+    for (int i = 0; i < dims.length; i++) {
+      if (dims[i] < 0) {
+        dims[i] = 2;
+      }
+    }
+    int n = (int) Shape.of(dims).numElements();
+    switch (spec.dtype()) {
+      case FLOAT: {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+          v[i] = rnd.nextFloat() * 2 - 1;
+        }
+        return Tensor.ofFloats(dims, v);
+      }
+      case DOUBLE: {
+        double[] v = new double[n];
+        for (int i = 0; i < n; i++) {
+          v[i] = rnd.nextDouble() * 2 - 1;
+        }
+        return Tensor.ofDoubles(dims, v);
+      }
+      case INT32: {
+        int[] v = new int[n];
+        for (int i = 0; i < n; i++) {
+          v[i] = rnd.nextInt(10);
+        }
+        return Tensor.ofInts(dims, v);
+      }
+      case INT64: {
+        long[] v = new long[n];
+        for (int i = 0; i < n; i++) {
+          v[i] = rnd.nextInt(10);
+        }
+        return Tensor.ofLongs(dims, v);
+      }
+      case BOOL: {
+        boolean[] v = new boolean[n];
+        for (int i = 0; i < n; i++) {
+          v[i] = rnd.nextBoolean();
+        }
+        return Tensor.ofBools(dims, v);
+      }
+      default:
+        throw new WrongInputException("Cannot generate " + spec.dtype() + " input '" + name + "'; give inputs with --inputs");
+    }
+  }
+}
