@@ -51,7 +51,12 @@ public final class KerasGraphBuilder {
       "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise", "GaussianDropout", "AlphaDropout",
       "ActivityRegularization", "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "BatchNormalization",
       "ZeroPadding1D", "ZeroPadding2D", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate",
-      "Embedding", "RepeatVector", "Permute", "SimpleRNN", "LSTM", "GRU");
+      "Embedding", "RepeatVector", "Permute", "SimpleRNN", "LSTM", "GRU", "Bidirectional");
+
+  /** Layer classes that hold weights (Keras's load_weights matches them to the file's layers by position). */
+  static final Set<String> WEIGHTED = Set.of("Dense", "Conv1D", "Conv2D", "Convolution1D", "Convolution2D",
+      "DepthwiseConv2D", "SeparableConv2D", "SeparableConvolution2D", "BatchNormalization", "Embedding", "PReLU",
+      "SimpleRNN", "LSTM", "GRU", "Bidirectional");
 
   private final KerasModelConfig config;
   private final Map<String, Hdf5Reader.LayerWeights> weights = new HashMap<>();
@@ -77,10 +82,37 @@ public final class KerasGraphBuilder {
     for (Hdf5Reader.LayerWeights l : reader.layers()) {
       weights.put(l.layer(), l);
     }
+    matchByPosition(config, reader);
     String version = reader.kerasVersion();
     this.keras1 = version == null || version.startsWith("1");
     this.keras3 = version != null && version.startsWith("3");
     this.theano = "theano".equals(reader.backend());
+  }
+
+  /**
+   * When the file's layer names are not the model's (weights saved from another instance of the same architecture,
+   * as {@code load_weights} allows), pair the model's weighted layers with the file's layers that hold weights, in
+   * order, as Keras's topological loading does.
+   */
+  private void matchByPosition(KerasModelConfig config, Hdf5Reader reader) {
+    List<KerasModelConfig.Layer> weighted = config.layers().stream().filter(l -> WEIGHTED.contains(l.className()))
+        .toList();
+    boolean allByName = weighted.stream().allMatch(l -> weights.containsKey(l.name())
+        && !weights.get(l.name()).weights().isEmpty());
+    if (allByName) {
+      return;
+    }
+    List<Hdf5Reader.LayerWeights> stored = reader.layers().stream().filter(l -> !l.weights().isEmpty()).toList();
+    if (stored.size() != weighted.size()) {
+      throw new WrongInputException(reader.location() + " holds weights for " + stored.size() + " layers "
+          + stored.stream().map(Hdf5Reader.LayerWeights::layer).toList() + ", but the model has " + weighted.size()
+          + " layers with weights " + weighted.stream().map(KerasModelConfig.Layer::name).toList()
+          + ": is this the model these weights were saved from?");
+    }
+    weights.clear();
+    for (int i = 0; i < weighted.size(); i++) {
+      weights.put(weighted.get(i).name(), stored.get(i));
+    }
   }
 
   /** Layers of the model tfgw cannot build, as {@code name (Class)}. */
@@ -274,7 +306,7 @@ public final class KerasGraphBuilder {
       case "Embedding" -> embedding(layer);
       case "RepeatVector" -> repeatVector(layer);
       case "Permute" -> permute(layer);
-      case "SimpleRNN", "LSTM", "GRU" -> new Recurrent(this, layer).build();
+      case "SimpleRNN", "LSTM", "GRU", "Bidirectional" -> new Recurrent(this, layer).build();
       default -> throw new UnsupportedInputException("layer " + l.className());
     };
     return List.of(out);
