@@ -31,7 +31,7 @@ final class Recurrent {
     }
     Cell cell = cell(layer.spec.className(), layer.spec.config(), "", x);
     List<String> w = layer.weights(cell.roles, cell.shapes);
-    return run(cell, layer.spec.config(), x, w, "", false);
+    return run(cell, layer.spec.config(), x, w, "", layer.spec.config().path("go_backwards").asBoolean(false));
   }
 
   private KTensor bidirectional(KTensor x) {
