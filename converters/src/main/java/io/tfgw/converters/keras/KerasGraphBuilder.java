@@ -51,7 +51,7 @@ public final class KerasGraphBuilder {
       "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise", "GaussianDropout", "AlphaDropout",
       "ActivityRegularization", "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "BatchNormalization",
       "ZeroPadding1D", "ZeroPadding2D", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate",
-      "Embedding", "RepeatVector", "Permute", "SimpleRNN", "LSTM", "GRU", "Bidirectional");
+      "Embedding", "RepeatVector", "Permute", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "Attention");
 
   /** Layer classes that hold weights (Keras's load_weights matches them to the file's layers by position). */
   static final Set<String> WEIGHTED = Set.of("Dense", "Conv1D", "Conv2D", "Convolution1D", "Convolution2D",
@@ -307,6 +307,7 @@ public final class KerasGraphBuilder {
       case "RepeatVector" -> repeatVector(layer);
       case "Permute" -> permute(layer);
       case "SimpleRNN", "LSTM", "GRU", "Bidirectional" -> new Recurrent(this, layer).build();
+      case "Attention" -> attention(layer);
       default -> throw new UnsupportedInputException("layer " + l.className());
     };
     return List.of(out);
@@ -1121,6 +1122,41 @@ public final class KerasGraphBuilder {
       perm[i + 1] = dims.get(i).asInt();
     }
     return new KTensor(transpose(l, x.name(), perm), permute(x.shape(), perm));
+  }
+
+  /**
+   * Keras's dot-product {@code Attention}: softmax(query · keyᵀ [· scale]) · value, key = value when not given. Like
+   * Keras, rank-2 inputs are plain matrices (the scores then mix the batch), rank-3 inputs batched.
+   */
+  private KTensor attention(Layer l) {
+    if (l.inputs.size() < 2 || l.inputs.size() > 3) {
+      throw l.fail("needs [query, value] or [query, value, key] inputs");
+    }
+    String mode = l.str("score_mode", "dot");
+    if (!mode.equals("dot")) {
+      throw l.fail("uses score_mode " + mode + "; only dot is supported");
+    }
+    if (l.bool(false, "causal", "use_causal_mask")) {
+      throw l.fail("uses a causal mask, which is not supported");
+    }
+    KTensor q = l.inputs.get(0);
+    KTensor v = l.inputs.get(1);
+    KTensor k = l.inputs.size() == 3 ? l.inputs.get(2) : v;
+    String op = q.rank() == 2 ? "MatMul" : "BatchMatMulV2";
+    String adjA = q.rank() == 2 ? "transpose_a" : "adj_x";
+    String adjB = q.rank() == 2 ? "transpose_b" : "adj_y";
+    String scores = g.add(g.node(l.scope + "/scores", op, q.name(), k.name()).putAttr("T", GraphOps.FLOAT)
+        .putAttr(adjA, GraphOps.b(false)).putAttr(adjB, GraphOps.b(true)));
+    if (l.bool(false, "use_scale")) {
+      String scale = l.weights(List.of("scale"), List.<long[]>of(new long[0])).get(0);
+      scores = l.op("Mul", scores, scale);
+    }
+    String weightsOut = l.op("Softmax", scores);
+    String y = g.add(g.node(l.scope + "/output", op, weightsOut, v.name()).putAttr("T", GraphOps.FLOAT)
+        .putAttr(adjA, GraphOps.b(false)).putAttr(adjB, GraphOps.b(false)));
+    long[] shape = q.shape().clone();
+    shape[shape.length - 1] = v.shape()[v.rank() - 1];
+    return new KTensor(y, shape);
   }
 
   GraphOps ops() {
