@@ -101,14 +101,26 @@ public final class Hdf5Reader implements CheckpointReader {
 
   public static Hdf5Reader open(Storage storage, Location location) {
     HdfFile file;
+    InputChannel channel = null;
     try {
       if (location.isLocal()) {
         file = new HdfFile(location.toLocalPath());
       } else {
-        file = new HdfFile(new InputChannel(storage.inputFile(location).open()), URI.create("tfgw:" + location));
+        // jhdf reads through a channel: positional reads on any storage, no local copy. It wants a URI with a path.
+        channel = new InputChannel(storage.inputFile(location).open());
+        String path = "/" + location.fileName();
+        file = new HdfFile(channel, URI.create("tfgw://" + location.scheme() + path.replaceAll("[^A-Za-z0-9._/-]", "_")));
       }
     } catch (HdfException e) {
+      if (channel != null) {
+        channel.close();
+      }
       throw new CorruptInputException(location + " is not a readable HDF5 file: " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      if (channel != null) {
+        channel.close();
+      }
+      throw e;
     }
     try {
       return new Hdf5Reader(location, file);
