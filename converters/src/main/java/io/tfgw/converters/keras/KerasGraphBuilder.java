@@ -51,7 +51,8 @@ public final class KerasGraphBuilder {
       "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise", "GaussianDropout", "AlphaDropout",
       "ActivityRegularization", "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "BatchNormalization",
       "ZeroPadding1D", "ZeroPadding2D", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate",
-      "Embedding", "RepeatVector", "Permute", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "Attention");
+      "Embedding", "RepeatVector", "Permute", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "Attention", "UpSampling1D", "UpSampling2D", "Cropping1D",
+      "Cropping2D");
 
   /** Layer classes that hold weights (Keras's load_weights matches them to the file's layers by position). */
   static final Set<String> WEIGHTED = Set.of("Dense", "Conv1D", "Conv2D", "Convolution1D", "Convolution2D",
@@ -308,6 +309,8 @@ public final class KerasGraphBuilder {
       case "Permute" -> permute(layer);
       case "SimpleRNN", "LSTM", "GRU", "Bidirectional" -> new Recurrent(this, layer).build();
       case "Attention" -> attention(layer);
+      case "UpSampling1D", "UpSampling2D" -> upSampling(layer);
+      case "Cropping1D", "Cropping2D" -> cropping(layer);
       default -> throw new UnsupportedInputException("layer " + l.className());
     };
     return List.of(out);
@@ -1157,6 +1160,76 @@ public final class KerasGraphBuilder {
     long[] shape = q.shape().clone();
     shape[shape.length - 1] = v.shape()[v.rank() - 1];
     return new KTensor(y, shape);
+  }
+
+  /** Nearest-neighbour upsampling as Reshape + Tile + Reshape (each value repeated along its spatial axes). */
+  private KTensor upSampling(Layer l) {
+    KTensor x = l.input();
+    int spatial = x.rank() - 2;
+    if (!l.str("interpolation", "nearest").equals("nearest")) {
+      throw l.fail("uses " + l.str("interpolation", "") + " interpolation; only nearest is supported");
+    }
+    int[] size = l.ints(spatial, new int[] {2, 2}, "size", "length");
+    boolean cf = spatial == 2 && l.channelsFirst();
+    int first = cf ? 2 : 1;
+    long[] shape = x.shape();
+    // [N, d1, 1, d2, 1, ..., C] tiled by [1, 1, s1, 1, s2, ..., 1]
+    List<Integer> expanded = new ArrayList<>(List.of(-1));
+    List<Integer> multiples = new ArrayList<>(List.of(1));
+    long[] out = shape.clone();
+    for (int a = 1; a < x.rank(); a++) {
+      expanded.add((int) known(l, shape[a], "input shape"));
+      multiples.add(1);
+      int si = a - first;
+      if (si >= 0 && si < spatial) {
+        expanded.add(1);
+        multiples.add(size[si]);
+        out[a] = shape[a] * size[si];
+      }
+    }
+    String r = g.add(g.node(l.scope + "/Reshape", "Reshape", x.name(),
+        g.constInts(l.scope + "/expanded", expanded.stream().mapToInt(Integer::intValue).toArray()))
+        .putAttr("T", GraphOps.FLOAT).putAttr("Tshape", GraphOps.INT32));
+    String t = g.add(g.node(l.scope + "/Tile", "Tile", r,
+        g.constInts(l.scope + "/multiples", multiples.stream().mapToInt(Integer::intValue).toArray()))
+        .putAttr("T", GraphOps.FLOAT).putAttr("Tmultiples", GraphOps.INT32));
+    return new KTensor(reshape(l, t, out), out);
+  }
+
+  private KTensor cropping(Layer l) {
+    KTensor x = l.input();
+    int spatial = x.rank() - 2;
+    JsonNode c = l.get("cropping");
+    int[][] crops = new int[spatial][2];
+    for (int i = 0; i < spatial; i++) {
+      JsonNode d = c == null ? null : !c.isArray() ? c : spatial == 1 ? c : c.get(i);
+      if (d == null) {
+        crops[i] = new int[] {1, 1};
+      } else if (d.isArray()) {
+        crops[i] = new int[] {d.get(0).asInt(), d.get(d.size() - 1).asInt()};
+      } else {
+        crops[i] = new int[] {d.asInt(), d.asInt()};
+      }
+    }
+    boolean cf = spatial == 2 && l.channelsFirst();
+    int[] begin = new int[x.rank()];
+    int[] size = new int[x.rank()];
+    long[] out = x.shape().clone();
+    size[0] = -1;
+    for (int a = 1; a < x.rank(); a++) {
+      int si = a - (cf ? 2 : 1);
+      long dim = known(l, x.shape()[a], "input shape");
+      if (si >= 0 && si < spatial) {
+        begin[a] = crops[si][0];
+        out[a] = dim - crops[si][0] - crops[si][1];
+        size[a] = (int) out[a];
+      } else {
+        size[a] = (int) dim;
+      }
+    }
+    String y = g.add(g.node(l.scope + "/Slice", "Slice", x.name(), g.constInts(l.scope + "/begin", begin),
+        g.constInts(l.scope + "/size", size)).putAttr("T", GraphOps.FLOAT).putAttr("Index", GraphOps.INT32));
+    return new KTensor(y, out);
   }
 
   GraphOps ops() {
