@@ -5,9 +5,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tfgw.converters.convert.CheckpointConverter;
 import io.tfgw.converters.convert.ConvertOptions;
 import io.tfgw.converters.convert.ConvertResult;
+import io.tfgw.converters.convert.KerasConverter;
 import io.tfgw.converters.convert.ModelConverter;
+import io.tfgw.converters.convert.TensorFileConverter;
+import io.tfgw.converters.hdf5.Hdf5Writer;
 import io.tfgw.converters.convert.NamePlan;
-import io.tfgw.core.UnsupportedInputException;
 import io.tfgw.core.WrongInputException;
 import io.tfgw.core.storage.Location;
 import io.tfgw.core.storage.StorageRouter;
@@ -34,6 +36,17 @@ import picocli.CommandLine.Spec;
         "  tfgw convert model.ckpt-9 out/ckpt --to v2 --ema --no-meta     # moving averages as the variables",
         "  tfgw convert old.ckpt new.ckpt --to v2 --rnn-tf1.2 --no-meta   # TF 1.0 RNN names to TF 1.2+",
         "  tfgw convert a.ckpt b.ckpt --to v1 --rename '^model/=net/' --no-meta",
+        "  tfgw convert model.h5 export/1 --to savedmodel                 # Keras .h5 -> SavedModel (graph from model_config)",
+        "  tfgw convert model.h5 frozen.pb --to frozen",
+        "  tfgw convert weights.h5 export/1 --to savedmodel --keras-config model.json   # weights-only file + to_json()",
+        "  tfgw convert model.h5 ckpt/model --to v2                       # Keras weights as a checkpoint",
+        "  tfgw convert export/1 weights.h5 --to hdf5                     # Keras save_weights layout (layer/kernel:0)",
+        "  tfgw convert model.ckpt all.h5 --to hdf5 --layout plain        # one dataset per variable",
+        "  tfgw convert model.ckpt model.safetensors --to safetensors",
+        "",
+        "HDF5 layouts: 'keras' (default) groups variables by their first path segment as Keras layers, with",
+        "layer_names/weight_names attributes (split above 64512 bytes as Keras does); 'plain' writes one dataset per",
+        "variable, groups by '/'. HDF5 output cannot hold float16/bfloat16 or empty tensors (jhdf limits).",
         "",
         "Renames apply in order after --include/--exclude and --ema; a rename that makes two tensors collide is an",
         "error. Patterns: globs ('*' within a path segment, '**' across; 'dense' also matches 'dense/kernel'),",
@@ -50,8 +63,16 @@ final class ConvertCommand implements Callable<Integer> {
   String destination;
 
   @Option(names = "--to", required = true, paramLabel = "FORMAT",
-      description = "Target format: v1, v2 (savedmodel, frozen, hdf5, safetensors come with the model conversions).")
+      description = "Target format: v1, v2, savedmodel, frozen, hdf5, safetensors.")
   String format;
+
+  @Option(names = "--layout", paramLabel = "keras|plain", defaultValue = "keras",
+      description = "--to hdf5: Keras weights layout (default) or one dataset per variable.")
+  String layout;
+
+  @Option(names = "--keras-config", paramLabel = "FILE.json",
+      description = "Keras weights-only .h5 to savedmodel/frozen: the model architecture (model.to_json()).")
+  String kerasConfig;
 
   @Option(names = "--merge-partitions", description = "Write partitioned variables as whole tensors.")
   boolean mergePartitions;
@@ -109,6 +130,22 @@ final class ConvertCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     String to = format.toLowerCase(Locale.ROOT);
+    if (kerasConfig != null && (to.equals("frozen") || to.equals("savedmodel"))) {
+      try (StorageRouter storage = common.storage()) {
+        long start = System.nanoTime();
+        KerasConverter keras = new KerasConverter(storage);
+        Location src = Location.parse(source);
+        Location cfg = Location.parse(kerasConfig);
+        ModelConverter.Result r = to.equals("frozen")
+            ? keras.toFrozen(src, Location.parse(destination), cfg, outputs)
+            : keras.toSavedModel(src, Location.parse(destination), cfg);
+        printModel(r, (System.nanoTime() - start) / 1e9);
+      }
+      return 0;
+    }
+    if (kerasConfig != null) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--keras-config applies to --to savedmodel and --to frozen");
+    }
     if (to.equals("frozen")) {
       try (StorageRouter storage = common.storage()) {
         long start = System.nanoTime();
@@ -130,31 +167,29 @@ final class ConvertCommand implements Callable<Integer> {
       return 0;
     }
     if (List.of("hdf5", "safetensors").contains(to)) {
-      throw new UnsupportedInputException("--to " + to + " is not available in this version of tfgw yet; --to v1 and "
-          + "--to v2 are");
+      Hdf5Writer.Layout lay = switch (layout.toLowerCase(Locale.ROOT)) {
+        case "keras" -> Hdf5Writer.Layout.KERAS;
+        case "plain" -> Hdf5Writer.Layout.PLAIN;
+        default -> throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+            "--layout must be keras or plain (got '" + layout + "')");
+      };
+      try (StorageRouter storage = common.storage()) {
+        NamePlan names = namePlan(storage);
+        long start = System.nanoTime();
+        TensorFileConverter c = new TensorFileConverter(storage);
+        TensorFileConverter.Result r = to.equals("hdf5")
+            ? c.toHdf5(Location.parse(source), Location.parse(destination), names, lay)
+            : c.toSafetensors(Location.parse(source), Location.parse(destination), names);
+        printFile(r, (System.nanoTime() - start) / 1e9);
+      }
+      return 0;
     }
     if (!to.equals("v1") && !to.equals("v2")) {
       throw new picocli.CommandLine.ParameterException(spec.commandLine(),
           "--to must be one of v1, v2, savedmodel, frozen, hdf5, safetensors (got '" + format + "')");
     }
     try (StorageRouter storage = common.storage()) {
-      NamePlan names = new NamePlan();
-      includes.forEach(names::include);
-      excludes.forEach(names::exclude);
-      names.ema(ema);
-      if (rnnTf12) {
-        names.rnnTf12();
-      }
-      for (String r : renames) {
-        try {
-          names.rename(r);
-        } catch (IllegalArgumentException e) {
-          throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
-        }
-      }
-      if (mapFile != null) {
-        readMap(storage, names);
-      }
+      NamePlan names = namePlan(storage);
       Location dst = Location.parse(destination);
       boolean dstIsDir = destination.endsWith("/") || destination.endsWith("!") || storage.isDirectory(dst);
       ConvertOptions options = ConvertOptions.to(to).withNames(names).withMergePartitions(mergePartitions)
@@ -166,6 +201,54 @@ final class ConvertCommand implements Callable<Integer> {
       print(result, (System.nanoTime() - start) / 1e9);
     }
     return 0;
+  }
+
+  private NamePlan namePlan(StorageRouter storage) throws IOException {
+    NamePlan names = new NamePlan();
+    includes.forEach(names::include);
+    excludes.forEach(names::exclude);
+    names.ema(ema);
+    if (rnnTf12) {
+      names.rnnTf12();
+    }
+    for (String r : renames) {
+      try {
+        names.rename(r);
+      } catch (IllegalArgumentException e) {
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+      }
+    }
+    if (mapFile != null) {
+      readMap(storage, names);
+    }
+    return names;
+  }
+
+  private void printFile(TensorFileConverter.Result r, double seconds) {
+    PrintWriter out = spec.commandLine().getOut();
+    if (json) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("source", r.source().toString());
+      m.put("source_format", r.sourceFormat());
+      m.put("destination", r.destination().toString());
+      m.put("format", r.format());
+      if (r.layout() != null) {
+        m.put("layout", r.layout());
+      }
+      m.put("tensors", r.tensors());
+      m.put("bytes", r.bytes());
+      if (!r.notes().isEmpty()) {
+        m.put("notes", r.notes());
+      }
+      m.put("seconds", Math.round(seconds * 1000) / 1000.0);
+      out.println(Json.write(m));
+    } else if (!common.quiet) {
+      r.notes().forEach(n -> out.println("note: " + n));
+      out.printf("%s (%s) -> %s (%s%s): %d tensors, %s; %.2f s%n", r.source(), r.sourceFormat(), r.destination(),
+          r.format(), r.layout() == null ? "" : ", " + r.layout() + " layout", r.tensors(), Sizes.human(r.bytes()),
+          seconds);
+    }
+    out.flush();
   }
 
   private void readMap(StorageRouter storage, NamePlan names) throws IOException {

@@ -25,7 +25,9 @@ import picocli.CommandLine.Spec;
         "  tfgw inspect model.ckpt-2000                 # V2 checkpoint by prefix",
         "  tfgw inspect train_dir/                      # latest checkpoint named in train_dir/checkpoint",
         "  tfgw inspect export/1 --json --hash          # SavedModel variables with sha256 per variable",
-        "  tfgw inspect model.ckpt --tensor dense/kernel --values"})
+        "  tfgw inspect model.ckpt --tensor dense/kernel --values",
+        "  tfgw inspect model.h5                        # Keras: keras_version, backend, layers, weights",
+        "  tfgw inspect model.safetensors --hash"})
 final class InspectCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -153,6 +155,7 @@ final class InspectCommand implements Callable<Integer> {
       out.println("note: " + note);
     }
     SavedModelText.print(out, d);
+    KerasText.print(out, d);
     out.println();
     Table table = new Table(hash ? List.of("NAME", "DTYPE", "SHAPE", "BYTES", "SHA256") : List.of("NAME", "DTYPE", "SHAPE", "BYTES"));
     for (InspectReport.Variable v : vars) {

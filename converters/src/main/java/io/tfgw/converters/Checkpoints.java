@@ -1,6 +1,8 @@
 package io.tfgw.converters;
 
+import io.tfgw.converters.hdf5.Hdf5Reader;
 import io.tfgw.converters.resolve.Resolved;
+import io.tfgw.converters.safetensors.SafetensorsReader;
 import io.tfgw.converters.resolve.Resolver;
 import io.tfgw.converters.v1.V1Files;
 import io.tfgw.converters.v1.V1Reader;
@@ -40,6 +42,10 @@ public final class Checkpoints {
         }
         return BundleReader.open(storage, variables);
       }
+      case "hdf5":
+        return Hdf5Reader.open(storage, resolved.target());
+      case "safetensors":
+        return SafetensorsReader.open(storage, resolved.target());
       default:
         throw new UnsupportedInputException(resolved.target() + " is a " + resolved.format()
             + " file; reading its variables is not supported yet");

@@ -70,7 +70,7 @@ public final class CheckpointConverter {
       sources.add(resolved);
     }
     for (Resolved r : sources) {
-      if (!Set.of("v1", "v2", "meta", "savedmodel").contains(r.format())) {
+      if (!Set.of("v1", "v2", "meta", "savedmodel", "hdf5", "safetensors").contains(r.format())) {
         throw new UnsupportedInputException(r.target() + " is a " + r.format() + "; --to " + options.format()
             + " converts checkpoints (V1 or V2)");
       }
@@ -79,7 +79,9 @@ public final class CheckpointConverter {
     List<Location> destinations = new ArrayList<>();
     for (Resolved r : sources) {
       // a SavedModel's variables are "variables/variables"; as a checkpoint they are called model.ckpt
-      String name = r.format().equals("savedmodel") ? "model.ckpt" : r.target().fileName();
+      String name = r.format().equals("savedmodel") ? "model.ckpt"
+          : r.format().equals("hdf5") || r.format().equals("safetensors")
+          ? r.target().fileName().replaceFirst("\\.[^.]*$", "") : r.target().fileName();
       destinations.add(intoDirectory ? destination.resolve(name) : destination);
     }
 

@@ -49,6 +49,9 @@ public final class ModelConverter {
   /** {@code --to frozen}: variables become Consts, the graph is cut to the outputs. */
   public Result toFrozen(Location source, Location destination, List<String> outputs, String signature, String tag) {
     Resolved resolved = new Resolver(storage).resolve(source);
+    if (resolved.format().equals("hdf5")) {
+      return new KerasConverter(storage).toFrozen(resolved.target(), destination, null, outputs);
+    }
     GraphSource graph = GraphSource.load(storage, resolved, tag);
     if (graph.isTf2()) {
       throw new UnsupportedInputException(graph.location() + " is a TF2 SavedModel (functions and an object graph); "
@@ -80,6 +83,9 @@ public final class ModelConverter {
   public Result toSavedModel(Location source, Location destination, List<String> inputs, List<String> outputs,
       String signature, String tag, boolean thaw, long thawMinBytes) {
     Resolved resolved = new Resolver(storage).resolve(source);
+    if (resolved.format().equals("hdf5")) {
+      return new KerasConverter(storage).toSavedModel(resolved.target(), destination, null);
+    }
     GraphSource graph = GraphSource.load(storage, resolved, tag);
     List<String> notes = new ArrayList<>(resolved.notes());
     if (storage.exists(destination.resolve("saved_model.pb"))) {

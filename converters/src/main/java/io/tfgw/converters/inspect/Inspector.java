@@ -1,6 +1,9 @@
 package io.tfgw.converters.inspect;
 
 import io.tfgw.converters.Checkpoints;
+import io.tfgw.converters.hdf5.Hdf5Reader;
+import io.tfgw.converters.keras.KerasSummary;
+import io.tfgw.converters.safetensors.SafetensorsReader;
 import io.tfgw.converters.resolve.Resolved;
 import io.tfgw.converters.resolve.Resolver;
 import io.tfgw.converters.v2.BundleReader;
@@ -50,6 +53,12 @@ public final class Inspector {
         if (bundle.isBigEndian()) {
           details.put("endianness", "big");
         }
+      }
+      if (reader instanceof Hdf5Reader h5) {
+        details.putAll(KerasSummary.describe(h5));
+      }
+      if (reader instanceof SafetensorsReader st && !st.metadata().isEmpty()) {
+        details.put("metadata", st.metadata());
       }
       details.put("total_bytes", total);
       if (reader.tensor("_CHECKPOINTABLE_OBJECT_GRAPH").isPresent()) {

@@ -1,0 +1,500 @@
+package io.tfgw.converters.hdf5;
+
+import io.jhdf.HdfFile;
+import io.jhdf.api.Attribute;
+import io.jhdf.api.Dataset;
+import io.jhdf.api.Group;
+import io.jhdf.api.Node;
+import io.jhdf.dataset.DatasetBase;
+import io.jhdf.exceptions.HdfException;
+import io.jhdf.object.datatype.BitField;
+import io.jhdf.object.datatype.DataType;
+import io.jhdf.object.datatype.EnumDataType;
+import io.jhdf.object.datatype.FixedPoint;
+import io.jhdf.object.datatype.FloatingPoint;
+import io.jhdf.object.datatype.StringData;
+import io.jhdf.object.datatype.VariableLength;
+import io.tfgw.core.CorruptInputException;
+import io.tfgw.core.UnsupportedInputException;
+import io.tfgw.core.WrongInputException;
+import io.tfgw.core.checkpoint.CheckpointReader;
+import io.tfgw.core.storage.Location;
+import io.tfgw.core.storage.Storage;
+import io.tfgw.core.tensor.DType;
+import io.tfgw.core.tensor.InMemoryTensorData;
+import io.tfgw.core.tensor.Shape;
+import io.tfgw.core.tensor.TensorData;
+import io.tfgw.core.tensor.TensorInfo;
+import io.tfgw.core.tensor.TensorSlice;
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * An HDF5 file as a checkpoint. Keras files (full models saved with {@code model.save('x.h5')}, and weights-only
+ * files from {@code save_weights}) are read the way Keras loads them: the {@code layer_names} attribute (merged from
+ * {@code layer_names0..N} when Keras split it), each layer's {@code weight_names} in order, each weight a dataset path
+ * below the layer group (names with {@code /} are nested groups), and {@code optimizer_weights}. Every other HDF5 file
+ * is read "plain": each numeric or string dataset is a tensor named by its path.
+ *
+ * <p>Tensor names: a Keras weight is named by its weight name without the {@code :0} suffix ({@code dense/kernel});
+ * when two layers hold the same weight name, the layer name is put in front. Optimizer weights are named
+ * {@code optimizer_weights/<weight name>}.
+ *
+ * <p>This package is the only place that knows jhdf.
+ */
+public final class Hdf5Reader implements CheckpointReader {
+  public static final String OPTIMIZER_PREFIX = "optimizer_weights/";
+
+  /** One Keras weight: its tensor name here, its Keras weight name, the dataset path, dtype and shape. */
+  public record Weight(String tensor, String weightName, String datasetPath, DType dtype, Shape shape) {}
+
+  /** A layer of a Keras file and its weights, in the order Keras lists them. */
+  public record LayerWeights(String layer, List<Weight> weights) {}
+
+  private final Location location;
+  private final HdfFile file;
+  private final String layout;
+  private final Map<String, String> rootAttributes = new LinkedHashMap<>();
+  private final List<LayerWeights> layers = new ArrayList<>();
+  private final List<Weight> optimizerWeights = new ArrayList<>();
+  private final Map<String, Weight> byName = new TreeMap<>();
+  private final List<TensorInfo> tensors = new ArrayList<>();
+  private final List<String> skipped = new ArrayList<>();
+
+  private Hdf5Reader(Location location, HdfFile file) {
+    this.location = location;
+    this.file = file;
+    Group weightsRoot = kerasWeightsGroup(file);
+    if (weightsRoot != null) {
+      layout = "keras";
+      for (String a : List.of("keras_version", "backend", "model_config", "training_config")) {
+        String v = stringAttribute(file, a);
+        if (v == null && weightsRoot != file) {
+          v = stringAttribute(weightsRoot, a);
+        }
+        if (v != null) {
+          rootAttributes.put(a, v);
+        }
+      }
+      readKerasLayers(weightsRoot);
+    } else {
+      layout = "plain";
+      readPlain(file, "");
+    }
+    for (Weight w : byName.values()) {
+      tensors.add(new TensorInfo(w.tensor(), w.dtype(), w.shape()));
+    }
+  }
+
+  public static Hdf5Reader open(Storage storage, Location location) {
+    HdfFile file;
+    InputChannel channel = null;
+    try {
+      if (location.isLocal()) {
+        file = new HdfFile(location.toLocalPath());
+      } else {
+        // jhdf reads through a channel: positional reads on any storage, no local copy. It wants a URI with a path.
+        channel = new InputChannel(storage.inputFile(location).open());
+        String path = "/" + location.fileName();
+        file = new HdfFile(channel, URI.create("tfgw://" + location.scheme() + path.replaceAll("[^A-Za-z0-9._/-]", "_")));
+      }
+    } catch (HdfException e) {
+      if (channel != null) {
+        channel.close();
+      }
+      throw new CorruptInputException(location + " is not a readable HDF5 file: " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      if (channel != null) {
+        channel.close();
+      }
+      throw e;
+    }
+    try {
+      return new Hdf5Reader(location, file);
+    } catch (HdfException e) {
+      file.close();
+      throw new CorruptInputException("Cannot read " + location + " (HDF5): " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      file.close();
+      throw e;
+    }
+  }
+
+  /** {@code model_weights} of a full model, the root of a weights-only file, or null when this is not Keras. */
+  private static Group kerasWeightsGroup(HdfFile file) {
+    Node mw = file.getChildren().get("model_weights");
+    if (mw instanceof Group g && hasSplitAttribute(g, "layer_names")) {
+      return g;
+    }
+    if (hasSplitAttribute(file, "layer_names")) {
+      return file;
+    }
+    return null;
+  }
+
+  private void readKerasLayers(Group root) {
+    List<String> names = splitStrings(root, "layer_names");
+    Map<String, Integer> seen = new HashMap<>();
+    List<List<String[]>> raw = new ArrayList<>();
+    for (String layer : names) {
+      Node n = root.getChildren().get(layer);
+      if (!(n instanceof Group g)) {
+        throw new CorruptInputException(location + ": layer_names lists '" + layer + "', but there is no group "
+            + root.getPath() + layer);
+      }
+      List<String[]> ws = new ArrayList<>();
+      for (String w : splitStrings(g, "weight_names")) {
+        ws.add(new String[] {layer, w, g.getPath() + w});
+        seen.merge(stripIndex(w), 1, Integer::sum);
+      }
+      raw.add(ws);
+    }
+    Set<String> clashing = new HashSet<>();
+    seen.forEach((k, v) -> {
+      if (v > 1) {
+        clashing.add(k);
+      }
+    });
+    for (int i = 0; i < names.size(); i++) {
+      List<Weight> ws = new ArrayList<>();
+      for (String[] w : raw.get(i)) {
+        String base = stripIndex(w[1]);
+        String tensor = clashing.contains(base) ? w[0] + "/" + base : base;
+        Weight weight = weightOf(tensor, w[1], w[2]);
+        ws.add(weight);
+        put(weight);
+      }
+      layers.add(new LayerWeights(names.get(i), List.copyOf(ws)));
+    }
+    Node opt = file.getChildren().get("optimizer_weights");
+    if (opt instanceof Group g) {
+      for (String w : splitStrings(g, "weight_names")) {
+        Weight weight = weightOf(OPTIMIZER_PREFIX + stripIndex(w), w, g.getPath() + w);
+        optimizerWeights.add(weight);
+        put(weight);
+      }
+    }
+  }
+
+  private void put(Weight w) {
+    if (byName.putIfAbsent(w.tensor(), w) != null) {
+      throw new CorruptInputException(location + " lists the weight '" + w.weightName() + "' twice");
+    }
+  }
+
+  private Weight weightOf(String tensor, String weightName, String path) {
+    Node n;
+    try {
+      n = file.getByPath(path);
+    } catch (HdfException e) {
+      n = null;
+    }
+    if (!(n instanceof Dataset ds)) {
+      throw new CorruptInputException(location + ": weight '" + weightName + "' is listed in weight_names, but there is "
+          + "no dataset " + path);
+    }
+    DType dtype = dtypeOf(ds);
+    if (dtype == null) {
+      throw new UnsupportedInputException(location + ": weight " + path + " has an HDF5 type tfgw cannot convert ("
+          + ds.getDataType().getClass().getSimpleName() + ")");
+    }
+    return new Weight(tensor, weightName, path, dtype, shapeOf(ds));
+  }
+
+  private void readPlain(Group group, String prefix) {
+    for (Map.Entry<String, Node> e : group.getChildren().entrySet()) {
+      Node n = e.getValue();
+      String name = prefix + e.getKey();
+      if (n.isLink()) {
+        continue;
+      }
+      if (n instanceof Group g) {
+        readPlain(g, name + "/");
+      } else if (n instanceof Dataset ds) {
+        DType dtype = ds.isCompound() ? null : dtypeOf(ds);
+        if (dtype == null) {
+          skipped.add(name);
+          continue;
+        }
+        put(new Weight(name, name, "/" + name, dtype, shapeOf(ds)));
+      }
+    }
+  }
+
+  static String stripIndex(String weightName) {
+    return weightName.replaceFirst(":\\d+$", "");
+  }
+
+  private static Shape shapeOf(Dataset ds) {
+    if (ds.isScalar()) {
+      return Shape.scalar();
+    }
+    return Shape.of(ds.getDimensionsAsLong());
+  }
+
+  /** The dtype of a dataset, or null when it has no TensorFlow equivalent. */
+  static DType dtypeOf(Dataset ds) {
+    DataType t = ds.getDataType();
+    if (t instanceof FloatingPoint) {
+      return switch (t.getSize()) {
+        case 2 -> DType.HALF;
+        case 4 -> DType.FLOAT;
+        case 8 -> DType.DOUBLE;
+        default -> null;
+      };
+    }
+    if (t instanceof FixedPoint f) {
+      boolean signed = f.isSigned();
+      return switch (t.getSize()) {
+        case 1 -> signed ? DType.INT8 : DType.UINT8;
+        case 2 -> signed ? DType.INT16 : DType.UINT16;
+        case 4 -> signed ? DType.INT32 : DType.UINT32;
+        case 8 -> signed ? DType.INT64 : DType.UINT64;
+        default -> null;
+      };
+    }
+    if ((t instanceof BitField || t instanceof EnumDataType) && t.getSize() == 1) {
+      return DType.BOOL; // jhdf writes booleans as bitfields, h5py as an enum {FALSE, TRUE} over int8
+    }
+    if (t instanceof StringData || (t instanceof VariableLength v && String.class.equals(v.getJavaType()))) {
+      return DType.STRING;
+    }
+    return null;
+  }
+
+  /** Keras ("keras") or one tensor per dataset ("plain"). */
+  public String layout() {
+    return layout;
+  }
+
+  public String kerasVersion() {
+    return rootAttributes.get("keras_version");
+  }
+
+  public String backend() {
+    return rootAttributes.get("backend");
+  }
+
+  /** The {@code model_config} JSON of a full model; null for a weights-only file. */
+  public String modelConfig() {
+    return rootAttributes.get("model_config");
+  }
+
+  public boolean hasTrainingConfig() {
+    return rootAttributes.containsKey("training_config");
+  }
+
+  /** The layers listed in {@code layer_names}, in order, with their weights (empty for a plain file). */
+  public List<LayerWeights> layers() {
+    return Collections.unmodifiableList(layers);
+  }
+
+  public List<Weight> optimizerWeights() {
+    return Collections.unmodifiableList(optimizerWeights);
+  }
+
+  /** Datasets of a plain file that are not tensors (compound, references, ...). */
+  public List<String> skippedDatasets() {
+    return Collections.unmodifiableList(skipped);
+  }
+
+  public Weight weight(String tensor) {
+    require(tensor);
+    return byName.get(tensor);
+  }
+
+  @Override
+  public Location location() {
+    return location;
+  }
+
+  @Override
+  public String format() {
+    return "hdf5";
+  }
+
+  @Override
+  public List<TensorInfo> tensors() {
+    return Collections.unmodifiableList(tensors);
+  }
+
+  @Override
+  public TensorData read(String name) {
+    Weight w = weight(name);
+    return new TensorData() {
+      @Override
+      public DType dtype() {
+        return w.dtype();
+      }
+
+      @Override
+      public Shape shape() {
+        return w.shape();
+      }
+
+      @Override
+      public InputStream open() {
+        return new ByteArrayInputStream(canonicalBytes(w));
+      }
+    };
+  }
+
+  @Override
+  public TensorData readSlice(String name, TensorSlice slice) {
+    throw new WrongInputException("Tensor '" + name + "' of " + location + " is not partitioned");
+  }
+
+  /** The canonical (little-endian, row-major) bytes of a weight. jhdf is not thread-safe on channels: one at a time. */
+  private synchronized byte[] canonicalBytes(Weight w) {
+    Dataset ds = (Dataset) file.getByPath(w.datasetPath());
+    try {
+      if (w.dtype() == DType.STRING) {
+        return strings(ds, w);
+      }
+      long bytes = w.shape().byteSize(w.dtype());
+      if (bytes > Integer.MAX_VALUE - 64) {
+        throw new UnsupportedInputException("Dataset " + w.datasetPath() + " of " + location + " is " + bytes
+            + " bytes; tensors over 2 GiB cannot be read from HDF5 yet");
+      }
+      if (bytes == 0) {
+        return new byte[0];
+      }
+      if (!(ds instanceof DatasetBase base)) {
+        throw new UnsupportedInputException("Dataset " + w.datasetPath() + " of " + location + " has an unsupported layout");
+      }
+      ByteBuffer buffer = base.getDataBuffer().duplicate();
+      byte[] out = new byte[(int) bytes];
+      if (buffer.remaining() < out.length) {
+        throw new CorruptInputException("Dataset " + w.datasetPath() + " of " + location + " holds " + buffer.remaining()
+            + " bytes, but its type and shape need " + out.length);
+      }
+      buffer.get(out);
+      if (byteOrder(ds.getDataType()) == ByteOrder.BIG_ENDIAN && w.dtype().elementSize() > 1) {
+        swap(out, w.dtype().elementSize());
+      }
+      return out;
+    } catch (HdfException e) {
+      throw new CorruptInputException("Cannot read dataset " + w.datasetPath() + " of " + location + ": "
+          + e.getMessage(), e);
+    }
+  }
+
+  private static ByteOrder byteOrder(DataType t) {
+    if (t instanceof FloatingPoint f) {
+      return f.getByteOrder();
+    }
+    if (t instanceof FixedPoint f) {
+      return f.getByteOrder();
+    }
+    return ByteOrder.LITTLE_ENDIAN;
+  }
+
+  private static void swap(byte[] b, int unit) {
+    for (int i = 0; i + unit <= b.length; i += unit) {
+      for (int j = 0; j < unit / 2; j++) {
+        byte t = b[i + j];
+        b[i + j] = b[i + unit - 1 - j];
+        b[i + unit - 1 - j] = t;
+      }
+    }
+  }
+
+  private static byte[] strings(Dataset ds, Weight w) {
+    Object flat = ds.isScalar() ? new Object[] {ds.getData()} : ds.getDataFlat();
+    List<byte[]> elements = new ArrayList<>();
+    for (Object o : (Object[]) flat) {
+      elements.add(o == null ? new byte[0] : o.toString().getBytes(StandardCharsets.UTF_8));
+    }
+    return InMemoryTensorData.ofStrings(w.shape(), elements).bytes();
+  }
+
+  @Override
+  public void close() {
+    file.close();
+  }
+
+  // ---- attributes as Keras writes them ----
+
+  static boolean hasSplitAttribute(Node node, String name) {
+    Map<String, Attribute> attrs = node.getAttributes();
+    return attrs.containsKey(name) || attrs.containsKey(name + "0");
+  }
+
+  /**
+   * A list-of-strings attribute as Keras's {@code load_attributes_from_hdf5_group} reads it: {@code name}, or the
+   * chunks {@code name0, name1, ...} concatenated; missing or empty attributes are an empty list.
+   */
+  static List<String> splitStrings(Node node, String name) {
+    Map<String, Attribute> attrs = node.getAttributes();
+    List<String> out = new ArrayList<>();
+    if (attrs.containsKey(name)) {
+      addStrings(out, attrs.get(name), node, name);
+      return out;
+    }
+    for (int i = 0; attrs.containsKey(name + i); i++) {
+      addStrings(out, attrs.get(name + i), node, name + i);
+    }
+    return out;
+  }
+
+  private static void addStrings(List<String> out, Attribute a, Node node, String name) {
+    if (a.isEmpty() || a.getSize() == 0) {
+      return;
+    }
+    Object data = a.getData();
+    if (data == null) {
+      return;
+    }
+    if (data instanceof String s) {
+      out.add(s);
+    } else if (data instanceof Object[] arr) {
+      for (Object o : arr) {
+        out.add(decode(o));
+      }
+    } else if (data.getClass().isArray() && java.lang.reflect.Array.getLength(data) == 0) {
+      return; // an empty float64 attribute: h5py's way of storing []
+    } else {
+      throw new CorruptInputException("Attribute '" + name + "' of " + node.getPath() + " should hold strings, not "
+          + data.getClass().getSimpleName());
+    }
+  }
+
+  private static String decode(Object o) {
+    if (o instanceof byte[] b) {
+      return new String(b, StandardCharsets.UTF_8);
+    }
+    return String.valueOf(o);
+  }
+
+  /** A scalar string attribute (also as a 1-element array), or null. */
+  static String stringAttribute(Node node, String name) {
+    Attribute a = node.getAttributes().get(name);
+    if (a == null || a.isEmpty()) {
+      return null;
+    }
+    Object data = a.getData();
+    if (data instanceof String s) {
+      return s;
+    }
+    if (data instanceof Object[] arr && arr.length == 1) {
+      return decode(arr[0]);
+    }
+    if (data instanceof byte[] b) {
+      return new String(b, StandardCharsets.UTF_8);
+    }
+    return data == null ? null : String.valueOf(data);
+  }
+}
