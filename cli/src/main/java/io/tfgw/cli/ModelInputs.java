@@ -17,6 +17,15 @@ import java.util.Map;
 final class ModelInputs {
   private ModelInputs() {}
 
+  /** Rejects malformed --input arguments as usage errors (exit 2) before any work. */
+  static void checkNpyArguments(List<String> npyInputs, picocli.CommandLine commandLine) {
+    for (String arg : npyInputs) {
+      if (arg.lastIndexOf('=') <= 0) {
+        throw new picocli.CommandLine.ParameterException(commandLine, "--input needs NAME=FILE.npy, got '" + arg + "'");
+      }
+    }
+  }
+
   static Map<String, Tensor> read(StorageRouter storage, String inputsFile, List<String> npyInputs, Model m,
       Signature sig) {
     Map<String, Tensor> inputs = new LinkedHashMap<>();

@@ -73,6 +73,7 @@ final class RunCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    ModelInputs.checkNpyArguments(npyInputs, spec.commandLine());
     Map<String, Tensor> result;
     try (StorageRouter storage = common.storage();
         Model m = Models.load(storage, new Resolver(storage).resolve(Location.parse(model)), tags)) {

@@ -57,6 +57,7 @@ final class VerifyCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    ModelInputs.checkNpyArguments(npyInputs, spec.commandLine());
     try (StorageRouter storage = common.storage();
         Model ma = Models.load(storage, new Resolver(storage).resolve(Location.parse(a)), null);
         Model mb = Models.load(storage, new Resolver(storage).resolve(Location.parse(b)), null)) {
