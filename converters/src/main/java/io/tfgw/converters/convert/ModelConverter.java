@@ -2,6 +2,13 @@ package io.tfgw.converters.convert;
 
 import io.tfgw.converters.Checkpoints;
 import io.tfgw.converters.graph.Freezer;
+import io.tfgw.converters.graph.FunctionInliner;
+import io.tfgw.converters.model.Model;
+import io.tfgw.converters.model.Models;
+import io.tfgw.converters.model.Signature;
+import io.tfgw.converters.model.TensorSpec;
+import io.tfgw.core.runtime.Session;
+import io.tfgw.core.tensor.TensorData;
 import io.tfgw.converters.graph.GraphIndex;
 import io.tfgw.converters.graph.GraphSource;
 import io.tfgw.converters.graph.SaverBuilder;
@@ -54,9 +61,7 @@ public final class ModelConverter {
     }
     GraphSource graph = GraphSource.load(storage, resolved, tag);
     if (graph.isTf2()) {
-      throw new UnsupportedInputException(graph.location() + " is a TF2 SavedModel (functions and an object graph); "
-          + "freezing TF2 SavedModels is not supported yet. TF1-style SavedModels, .meta + checkpoint and frozen "
-          + "graphs are.");
+      return tf2ToFrozen(resolved, graph, destination, outputs, signature, tag);
     }
     List<String> outs = outputs.isEmpty() ? defaultOutputs(graph, signature) : outputs;
     List<String> notes = new ArrayList<>(resolved.notes());
@@ -187,6 +192,47 @@ public final class ModelConverter {
     }
     throw new WrongInputException("Name the model's outputs with --outputs NAME[,NAME] (they become the serving "
         + "signature); likely candidates in " + graph.location() + ": " + String.join(", ", leafCandidates(graph)));
+  }
+
+  /**
+   * A TF2 SavedModel: the signature's function calls are inlined into the graph, and each captured variable's
+   * handle becomes a Const holding the value the model's own restore function loads (run in tfgw's runtime).
+   */
+  private Result tf2ToFrozen(Resolved resolved, GraphSource graph, Location destination, List<String> outputs,
+      String signature, String tag) {
+    try (Model model = Models.load(storage, resolved, tag == null ? null : List.of(tag))) {
+      List<String> outs = outputs;
+      if (outs.isEmpty()) {
+        Signature sig = model.signature(signature);
+        if (sig == null) {
+          throw new WrongInputException(graph.location() + " has no signatures; name the outputs with --outputs");
+        }
+        outs = sig.outputs().values().stream().map(TensorSpec::tensorName).toList();
+      }
+      GraphDef inlined = FunctionInliner.inline(model.graph(), outs);
+      GraphIndex index = new GraphIndex(inlined);
+      Map<String, TensorData> values = new java.util.LinkedHashMap<>();
+      Session session = model.session();
+      Map<String, io.tfgw.core.runtime.Variable> variables = session.variables();
+      for (String name : index.needed(outs.stream().map(o -> TensorRef.parse(o).node()).toList())) {
+        NodeDef n = index.node(name);
+        if (n.getOp().equals("VarHandleOp")) {
+          String shared = n.getAttrMap().containsKey("shared_name") ? n.getAttrOrThrow("shared_name").getS().toStringUtf8() : "";
+          io.tfgw.core.runtime.Variable v = variables.get(shared.isEmpty() ? name : shared);
+          if (v == null) {
+            throw new UnsupportedInputException("Variable '" + name + "' of " + graph.location()
+                + " is not restored by the model's saver; it cannot be frozen");
+          }
+          values.put(name, session.valueOf(v).toData());
+        }
+      }
+      Freezer.Result r = new Freezer(inlined, new InMemoryCheckpoint(graph.location(), "savedmodel", values))
+          .freeze(outs, storage.outputFile(destination));
+      List<String> notes = new ArrayList<>(resolved.notes());
+      notes.add("inlined the signature's functions (TF2 SavedModel)");
+      return new Result(graph.location(), "savedmodel", destination, "frozen", outs, r.nodes(), r.variablesFrozen(),
+          r.bytes(), notes);
+    }
   }
 
   /** A SavedModel's signature outputs; otherwise the user must say, and the error lists likely candidates. */

@@ -70,7 +70,7 @@ public final class OpRegistry {
   }
 
   /** Index of the first output of argument {@code arg} of {@code op}, or -1 if the op has no such argument. */
-  static int outputArgOffset(String op, String arg) {
+  public static int outputArgOffset(String op, String arg) {
     List<String> args = MULTI_OUTPUT_ARGS.get(op);
     if (args == null) {
       return 0;
