@@ -7,6 +7,10 @@ import io.tfgw.converters.convert.ConvertOptions;
 import io.tfgw.converters.convert.ConvertResult;
 import io.tfgw.converters.convert.KerasConverter;
 import io.tfgw.converters.convert.ModelConverter;
+import io.tfgw.converters.model.Model;
+import io.tfgw.converters.verify.CheckpointComparison;
+import io.tfgw.converters.verify.VerifiableModels;
+import io.tfgw.converters.verify.Verifier;
 import io.tfgw.converters.convert.TensorFileConverter;
 import io.tfgw.converters.hdf5.Hdf5Writer;
 import io.tfgw.converters.convert.NamePlan;
@@ -124,83 +128,151 @@ final class ConvertCommand implements Callable<Integer> {
       description = "With --thaw: the smallest constant to turn into a variable (default: ${DEFAULT-VALUE}).")
   String thawMinBytes;
 
+  @Option(names = "--verify", description = "Check the result: models run on the same inputs in tfgw's runtime and "
+      + "must give bit-identical outputs; checkpoints must hold the same tensors. Exit 3 on a difference.")
+  boolean verify;
+
+  @Option(names = "--verify-inputs", paramLabel = "FILE.json",
+      description = "With --verify: inputs to run (as `run --inputs` takes them) instead of generated ones.")
+  String verifyInputs;
+
+  @Option(names = "--samples", defaultValue = "3", description = "With --verify: generated input batches (default ${DEFAULT-VALUE}).")
+  int samples;
+
+  @Option(names = "--seed", defaultValue = "1", description = "With --verify: seed of the generated inputs (default ${DEFAULT-VALUE}).")
+  long seed;
+
   @Option(names = "--json", description = "Print what was written as one JSON object.")
   boolean json;
+
+  /** What a conversion reports: one JSON object, and lines for people. */
+  private record Report(Map<String, Object> json, List<String> lines) {
+    Report() {
+      this(new LinkedHashMap<>(), new ArrayList<>());
+    }
+  }
 
   @Override
   public Integer call() throws IOException {
     String to = format.toLowerCase(Locale.ROOT);
-    if (kerasConfig != null && (to.equals("frozen") || to.equals("savedmodel"))) {
-      try (StorageRouter storage = common.storage()) {
-        long start = System.nanoTime();
-        KerasConverter keras = new KerasConverter(storage);
-        Location src = Location.parse(source);
-        Location cfg = Location.parse(kerasConfig);
-        ModelConverter.Result r = to.equals("frozen")
-            ? keras.toFrozen(src, Location.parse(destination), cfg, outputs)
-            : keras.toSavedModel(src, Location.parse(destination), cfg);
-        printModel(r, (System.nanoTime() - start) / 1e9);
-      }
-      return 0;
-    }
-    if (kerasConfig != null) {
-      throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--keras-config applies to --to savedmodel and --to frozen");
-    }
-    if (to.equals("frozen")) {
-      try (StorageRouter storage = common.storage()) {
-        long start = System.nanoTime();
-        ModelConverter.Result r = new ModelConverter(storage).toFrozen(Location.parse(source), Location.parse(destination),
-            outputs, signature, tag);
-        storage.commit(); // archive destinations appear only now
-        printModel(r, (System.nanoTime() - start) / 1e9);
-      }
-      return 0;
-    }
-    if (to.equals("savedmodel")) {
-      try (StorageRouter storage = common.storage()) {
-        long start = System.nanoTime();
-        ModelConverter.Result r = new ModelConverter(storage).toSavedModel(Location.parse(source),
-            Location.parse(destination), inputs, outputs, signature, tag, thaw, parseSize(thawMinBytes));
-        storage.commit(); // archive destinations appear only now
-        printModel(r, (System.nanoTime() - start) / 1e9);
-      }
-      return 0;
-    }
-    if (List.of("hdf5", "safetensors").contains(to)) {
-      Hdf5Writer.Layout lay = switch (layout.toLowerCase(Locale.ROOT)) {
-        case "keras" -> Hdf5Writer.Layout.KERAS;
-        case "plain" -> Hdf5Writer.Layout.PLAIN;
-        default -> throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-            "--layout must be keras or plain (got '" + layout + "')");
-      };
-      try (StorageRouter storage = common.storage()) {
-        NamePlan names = namePlan(storage);
-        long start = System.nanoTime();
-        TensorFileConverter c = new TensorFileConverter(storage);
-        TensorFileConverter.Result r = to.equals("hdf5")
-            ? c.toHdf5(Location.parse(source), Location.parse(destination), names, lay)
-            : c.toSafetensors(Location.parse(source), Location.parse(destination), names);
-        printFile(r, (System.nanoTime() - start) / 1e9);
-      }
-      return 0;
-    }
-    if (!to.equals("v1") && !to.equals("v2")) {
+    if (!List.of("v1", "v2", "savedmodel", "frozen", "hdf5", "safetensors").contains(to)) {
       throw new picocli.CommandLine.ParameterException(spec.commandLine(),
           "--to must be one of v1, v2, savedmodel, frozen, hdf5, safetensors (got '" + format + "')");
     }
-    try (StorageRouter storage = common.storage()) {
-      NamePlan names = namePlan(storage);
-      Location dst = Location.parse(destination);
-      boolean dstIsDir = destination.endsWith("/") || destination.endsWith("!") || storage.isDirectory(dst);
-      ConvertOptions options = ConvertOptions.to(to).withNames(names).withMergePartitions(mergePartitions)
-          .withAll(all).withCarryMeta(!noMeta).withMaxShardBytes(maxShardSize == null ? 0 : parseSize(maxShardSize))
-          .withDestinationIsDirectory(dstIsDir);
-      long start = System.nanoTime();
-      ConvertResult result = new CheckpointConverter(storage).convert(Location.parse(source), dst, options);
-      storage.commit(); // archive destinations appear only now
-      print(result, (System.nanoTime() - start) / 1e9);
+    if (kerasConfig != null && !to.equals("frozen") && !to.equals("savedmodel")) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+          "--keras-config applies to --to savedmodel and --to frozen");
     }
-    return 0;
+    try (StorageRouter storage = common.storage()) {
+      long start = System.nanoTime();
+      Location src = Location.parse(source);
+      Location dst = Location.parse(destination);
+      Report report = new Report();
+      java.util.function.Supplier<Boolean> check;
+      switch (to) {
+        case "frozen", "savedmodel" -> {
+          ModelConverter.Result r = convertModel(storage, to, src, dst);
+          describeModel(r, report);
+          check = () -> verifyModels(storage, src, r.destination(), r.outputs(), report);
+        }
+        case "hdf5", "safetensors" -> {
+          NamePlan names = namePlan(storage);
+          TensorFileConverter c = new TensorFileConverter(storage);
+          TensorFileConverter.Result r = to.equals("hdf5") ? c.toHdf5(src, dst, names, layout())
+              : c.toSafetensors(src, dst, names);
+          describeFile(r, report);
+          check = () -> verifyCheckpoints(storage, java.util.Collections.singletonList(new Location[] {src, r.destination()}), names, report);
+        }
+        default -> {
+          NamePlan names = namePlan(storage);
+          boolean dstIsDir = destination.endsWith("/") || destination.endsWith("!") || storage.isDirectory(dst);
+          ConvertOptions options = ConvertOptions.to(to).withNames(names).withMergePartitions(mergePartitions)
+              .withAll(all).withCarryMeta(!noMeta).withMaxShardBytes(maxShardSize == null ? 0 : parseSize(maxShardSize))
+              .withDestinationIsDirectory(dstIsDir);
+          ConvertResult result = new CheckpointConverter(storage).convert(src, dst, options);
+          describeCheckpoints(result, report);
+          check = () -> verifyCheckpoints(storage, result.checkpoints().stream()
+              .map(c -> new Location[] {c.source(), c.destination()}).toList(), names, report);
+        }
+      }
+      storage.commit(); // archive destinations appear only now
+      report.json().put("seconds", Math.round((System.nanoTime() - start) / 1e6) / 1000.0);
+      report.lines().add(String.format("done in %.2f s", (System.nanoTime() - start) / 1e9));
+      boolean identical = !verify || check.get();
+      PrintWriter out = spec.commandLine().getOut();
+      if (json) {
+        out.println(Json.write(report.json()));
+      } else if (!common.quiet || !identical) {
+        report.lines().forEach(out::println);
+      }
+      out.flush();
+      return identical ? 0 : Main.EXIT_DIFFERENCE;
+    }
+  }
+
+  private ModelConverter.Result convertModel(StorageRouter storage, String to, Location src, Location dst) {
+    if (kerasConfig != null) {
+      KerasConverter keras = new KerasConverter(storage);
+      Location cfg = Location.parse(kerasConfig);
+      return to.equals("frozen") ? keras.toFrozen(src, dst, cfg, outputs) : keras.toSavedModel(src, dst, cfg);
+    }
+    ModelConverter models = new ModelConverter(storage);
+    return to.equals("frozen") ? models.toFrozen(src, dst, outputs, signature, tag)
+        : models.toSavedModel(src, dst, inputs, outputs, signature, tag, thaw, parseSize(thawMinBytes));
+  }
+
+  private Hdf5Writer.Layout layout() {
+    return switch (layout.toLowerCase(Locale.ROOT)) {
+      case "keras" -> Hdf5Writer.Layout.KERAS;
+      case "plain" -> Hdf5Writer.Layout.PLAIN;
+      default -> throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+          "--layout must be keras or plain (got '" + layout + "')");
+    };
+  }
+
+  /** Runs source and result in the runtime on the same inputs; adds the comparison to the report. */
+  private boolean verifyModels(StorageRouter storage, Location src, Location dst, List<String> convertedOutputs,
+      Report report) {
+    try (Model a = VerifiableModels.load(storage, src, kerasConfig == null ? null : Location.parse(kerasConfig));
+        Model b = VerifiableModels.load(storage, dst, null)) {
+      // a source without signatures (a .meta) is compared on the outputs the conversion kept
+      List<String> compare = a.signature(signature) == null ? convertedOutputs : outputs;
+      List<Map<String, io.tfgw.core.runtime.Tensor>> runs = verifyInputs != null
+          ? List.of(ModelInputs.read(storage, verifyInputs, List.of(), a, a.signature(signature)))
+          : Verifier.samples(a, signature, samples, seed);
+      Verifier.Report v = Verifier.verify(a, b, signature, runs, compare);
+      report.json().put("verify", VerifyTable.json(v));
+      java.io.StringWriter table = new java.io.StringWriter();
+      VerifyTable.print(new PrintWriter(table), v);
+      report.lines().add("");
+      report.lines().addAll(table.toString().lines().toList());
+      return v.identical();
+    }
+  }
+
+  /** Reads every written tensor back and compares its hash with its source's. */
+  private boolean verifyCheckpoints(StorageRouter storage, List<Location[]> pairs, NamePlan names, Report report) {
+    boolean identical = true;
+    List<Map<String, Object>> results = new ArrayList<>();
+    for (Location[] pair : pairs) {
+      CheckpointComparison.Result r = CheckpointComparison.compare(storage, pair[0], pair[1], names);
+      identical &= r.identical();
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("destination", pair[1].toString());
+      m.put("tensors", r.compared());
+      m.put("identical", r.identical());
+      m.put("differences", r.differences().stream().map(d -> d.destination() + ": " + d.reason()).toList());
+      results.add(m);
+      report.lines().add(r.identical()
+          ? "verified " + pair[1] + ": " + r.compared() + " tensors identical to the source"
+          : "DIFFERENT " + pair[1] + ": " + r.differences().size() + " of " + r.compared() + " tensors differ");
+      r.differences().forEach(d -> report.lines().add("  " + d.destination() + " (from " + d.source() + "): " + d.reason()));
+    }
+    Map<String, Object> v = new LinkedHashMap<>();
+    v.put("identical", identical);
+    v.put("checkpoints", results);
+    report.json().put("verify", v);
+    return identical;
   }
 
   private NamePlan namePlan(StorageRouter storage) throws IOException {
@@ -224,31 +296,24 @@ final class ConvertCommand implements Callable<Integer> {
     return names;
   }
 
-  private void printFile(TensorFileConverter.Result r, double seconds) {
-    PrintWriter out = spec.commandLine().getOut();
-    if (json) {
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("source", r.source().toString());
-      m.put("source_format", r.sourceFormat());
-      m.put("destination", r.destination().toString());
-      m.put("format", r.format());
-      if (r.layout() != null) {
-        m.put("layout", r.layout());
-      }
-      m.put("tensors", r.tensors());
-      m.put("bytes", r.bytes());
-      if (!r.notes().isEmpty()) {
-        m.put("notes", r.notes());
-      }
-      m.put("seconds", Math.round(seconds * 1000) / 1000.0);
-      out.println(Json.write(m));
-    } else if (!common.quiet) {
-      r.notes().forEach(n -> out.println("note: " + n));
-      out.printf("%s (%s) -> %s (%s%s): %d tensors, %s; %.2f s%n", r.source(), r.sourceFormat(), r.destination(),
-          r.format(), r.layout() == null ? "" : ", " + r.layout() + " layout", r.tensors(), Sizes.human(r.bytes()),
-          seconds);
+  private static void describeFile(TensorFileConverter.Result r, Report report) {
+    Map<String, Object> m = report.json();
+    m.put("source", r.source().toString());
+    m.put("source_format", r.sourceFormat());
+    m.put("destination", r.destination().toString());
+    m.put("format", r.format());
+    if (r.layout() != null) {
+      m.put("layout", r.layout());
     }
-    out.flush();
+    m.put("tensors", r.tensors());
+    m.put("bytes", r.bytes());
+    if (!r.notes().isEmpty()) {
+      m.put("notes", r.notes());
+    }
+    r.notes().forEach(n -> report.lines().add("note: " + n));
+    report.lines().add(String.format("%s (%s) -> %s (%s%s): %d tensors, %s", r.source(), r.sourceFormat(),
+        r.destination(), r.format(), r.layout() == null ? "" : ", " + r.layout() + " layout", r.tensors(),
+        Sizes.human(r.bytes())));
   }
 
   private void readMap(StorageRouter storage, NamePlan names) throws IOException {
@@ -293,66 +358,50 @@ final class ConvertCommand implements Callable<Integer> {
     }
   }
 
-  private void printModel(ModelConverter.Result r, double seconds) {
-    PrintWriter out = spec.commandLine().getOut();
-    if (json) {
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("source", r.source().toString());
-      m.put("source_format", r.sourceFormat());
-      m.put("destination", r.destination().toString());
-      m.put("format", r.format());
-      m.put("outputs", r.outputs());
-      m.put("nodes", r.nodes());
-      m.put("variables_frozen", r.variables());
-      m.put("bytes", r.bytes());
-      if (!r.notes().isEmpty()) {
-        m.put("notes", r.notes());
-      }
-      m.put("seconds", Math.round(seconds * 1000) / 1000.0);
-      out.println(Json.write(m));
-    } else if (!common.quiet) {
-      r.notes().forEach(n -> out.println("note: " + n));
-      out.printf("%s (%s) -> %s (%s): outputs %s, %d nodes, %d variables %s, %s; %.2f s%n", r.source(),
-          r.sourceFormat(), r.destination(), r.format(), r.outputs(), r.nodes(), r.variables(),
-          r.format().equals("frozen") ? "frozen" : "stored", Sizes.human(r.bytes()), seconds);
+  private static void describeModel(ModelConverter.Result r, Report report) {
+    Map<String, Object> m = report.json();
+    m.put("source", r.source().toString());
+    m.put("source_format", r.sourceFormat());
+    m.put("destination", r.destination().toString());
+    m.put("format", r.format());
+    m.put("outputs", r.outputs());
+    m.put("nodes", r.nodes());
+    m.put(r.format().equals("frozen") ? "variables_frozen" : "variables", r.variables());
+    m.put("bytes", r.bytes());
+    if (!r.notes().isEmpty()) {
+      m.put("notes", r.notes());
     }
-    out.flush();
+    r.notes().forEach(n -> report.lines().add("note: " + n));
+    report.lines().add(String.format("%s (%s) -> %s (%s): outputs %s, %d nodes, %d variables %s, %s", r.source(),
+        r.sourceFormat(), r.destination(), r.format(), r.outputs(), r.nodes(), r.variables(),
+        r.format().equals("frozen") ? "frozen" : "stored", Sizes.human(r.bytes())));
   }
 
-  private void print(ConvertResult result, double seconds) {
-    PrintWriter out = spec.commandLine().getOut();
-    if (json) {
-      Map<String, Object> m = new LinkedHashMap<>();
-      List<Map<String, Object>> list = new ArrayList<>();
-      for (ConvertResult.Converted c : result.checkpoints()) {
-        Map<String, Object> e = new LinkedHashMap<>();
-        e.put("source", c.source().toString());
-        e.put("source_format", c.sourceFormat());
-        e.put("destination", c.destination().toString());
-        e.put("format", c.format());
-        e.put("tensors", c.tensors());
-        e.put("bytes", c.bytes());
-        e.put("meta", c.meta());
-        e.put("files", c.files().stream().map(Location::toString).toList());
-        list.add(e);
-      }
-      m.put("checkpoints", list);
-      m.put("state_file", result.stateFile().toString());
-      if (!result.notes().isEmpty()) {
-        m.put("notes", result.notes());
-      }
-      m.put("seconds", Math.round(seconds * 1000) / 1000.0);
-      out.println(Json.write(m));
-    } else if (!common.quiet) {
-      for (String note : result.notes()) {
-        out.println("note: " + note);
-      }
-      for (ConvertResult.Converted c : result.checkpoints()) {
-        out.printf("%s (%s) -> %s (%s): %d tensors, %s%s%n", c.source(), c.sourceFormat(), c.destination(), c.format(),
-            c.tensors(), Sizes.human(c.bytes()), c.meta() ? ", .meta carried" : "");
-      }
-      out.printf("wrote %s; %.2f s%n", result.stateFile(), seconds);
+  private static void describeCheckpoints(ConvertResult result, Report report) {
+    List<Map<String, Object>> list = new ArrayList<>();
+    for (ConvertResult.Converted c : result.checkpoints()) {
+      Map<String, Object> e = new LinkedHashMap<>();
+      e.put("source", c.source().toString());
+      e.put("source_format", c.sourceFormat());
+      e.put("destination", c.destination().toString());
+      e.put("format", c.format());
+      e.put("tensors", c.tensors());
+      e.put("bytes", c.bytes());
+      e.put("meta", c.meta());
+      e.put("files", c.files().stream().map(Location::toString).toList());
+      list.add(e);
+      report.lines().add(String.format("%s (%s) -> %s (%s): %d tensors, %s%s", c.source(), c.sourceFormat(),
+          c.destination(), c.format(), c.tensors(), Sizes.human(c.bytes()), c.meta() ? ", .meta carried" : ""));
     }
-    out.flush();
+    report.json().put("checkpoints", list);
+    report.json().put("state_file", result.stateFile().toString());
+    if (!result.notes().isEmpty()) {
+      report.json().put("notes", result.notes());
+      for (int i = result.notes().size() - 1; i >= 0; i--) {
+        report.lines().add(0, "note: " + result.notes().get(i));
+      }
+    }
+    report.lines().add("wrote " + result.stateFile());
   }
+
 }

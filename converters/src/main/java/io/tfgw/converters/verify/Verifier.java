@@ -153,7 +153,11 @@ public final class Verifier {
     if (spec.dtype() == null) {
       throw new WrongInputException("Cannot generate input '" + name + "': its dtype is unknown; give inputs with --inputs");
     }
-    long[] dims = spec.shape() == null ? new long[] {2} : spec.shape().clone();
+    if (spec.shape() == null) {
+      throw new WrongInputException("Cannot generate input '" + name + "': the model does not say its shape (unknown "
+          + "rank); give inputs with --inputs FILE.json or --input NAME=FILE.npy");
+    }
+    long[] dims = spec.shape().clone();
     for (int i = 0; i < dims.length; i++) {
       if (dims[i] < 0) {
         dims[i] = 2;
