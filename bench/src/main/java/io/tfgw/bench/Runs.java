@@ -107,6 +107,24 @@ final class Runs {
     return new Result(best.seconds(), peak);
   }
 
+  static Result medianResult(int n, Callable<Result> run) throws Exception {
+    List<Result> all = new ArrayList<>();
+    long peak = 0;
+    for (int i = 0; i < n; i++) {
+      Result r = run.call();
+      all.add(r);
+      peak = Math.max(peak, r.peakRssBytes());
+    }
+    all.sort(Comparator.comparingDouble(Result::seconds));
+    return new Result(all.get(n / 2).seconds(), peak);
+  }
+
+  /** Flushes dirty pages so the next timed run does not pay for earlier writes. */
+  static void sync() throws Exception {
+    new ProcessBuilder("sync").inheritIO().start().waitFor();
+    Thread.sleep(500);
+  }
+
   static double median(int n, Callable<Double> run) throws Exception {
     double[] v = new double[n];
     for (int i = 0; i < n; i++) {

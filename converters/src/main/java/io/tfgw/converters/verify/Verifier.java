@@ -40,8 +40,13 @@ public final class Verifier {
       Map<String, Tensor> inB = new LinkedHashMap<>();
       List<String> outNamesB = new ArrayList<>();
       Signature sigB = matchingSignature(b, sigA);
+      java.util.Set<String> placeholdersB = b.graphInputs().keySet();
       for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
-        inB.put(sigB != null || sigA == null ? e.getKey() : a.inputSpec(sigA, e.getKey()).tensorName(), e.getValue());
+        String name = sigB != null || sigA == null ? e.getKey() : a.inputSpec(sigA, e.getKey()).tensorName();
+        if (sigB == null && !placeholdersB.contains(name.contains(":") ? name : name + ":0")) {
+          continue; // pruned away by the conversion (a label placeholder the outputs never needed)
+        }
+        inB.put(name, e.getValue());
       }
       for (String name : outA.keySet()) {
         boolean byKey = sigB != null && sigB.outputs().containsKey(name);

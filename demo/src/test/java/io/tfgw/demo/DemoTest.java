@@ -1,0 +1,33 @@
+package io.tfgw.demo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** `./tfgw demo` runs every step on the shipped files and leaves the outputs it announces. */
+class DemoTest {
+  @TempDir Path out;
+
+  @Test
+  void everyStepRunsAndItsOutputsExist() throws Exception {
+    StringWriter stdout = new StringWriter();
+    StringWriter stderr = new StringWriter();
+    Demo.prepare(out);
+    new Demo(Path.of("..", "fixtures", "realworld").toAbsolutePath().normalize(), out,
+        new PrintWriter(stdout, true), new PrintWriter(stderr, true)).run();
+    String log = stdout.toString();
+    assertThat(stderr.toString()).doesNotContain("failed");
+    assertThat(log).contains("== 6. Done").contains("tensors identical to the source")
+        .contains("identical: every output of 3 sample(s) matches bit for bit")
+        .contains("pushed version 1 to s3://models/nxt/1");
+    assertThat(out.resolve("nxt-savedmodel/1/saved_model.pb")).exists();
+    assertThat(out.resolve("nxt-frozen.pb")).exists();
+    assertThat(out.resolve("keras-savedmodel/1/variables/variables.index")).exists();
+    assertThat(Files.readString(out.resolve("video-v2/checkpoint"))).contains("video_weights.ckpt");
+  }
+}
