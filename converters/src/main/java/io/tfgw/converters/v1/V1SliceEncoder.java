@@ -177,14 +177,6 @@ final class V1SliceEncoder {
       }
       writeVarint(out, tag(field, 2));
       writeVarint(out, payloadLength());
-      java.util.Optional<io.tfgw.core.tensor.RawRegion> region = data.rawRegion();
-      if (fixedWire() && region.isPresent() && out instanceof io.tfgw.core.table.TableWriter.ValueOutput sink) {
-        // float/double/complex values are stored packed exactly as the source holds them: verify the source range
-        // and let the storage copy it
-        region.get().verify();
-        sink.writeRegion(region.get());
-        return;
-      }
       if (fixedWire()) {
         long left = payloadLength();
         while (left > 0) {

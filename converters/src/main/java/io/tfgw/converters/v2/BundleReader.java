@@ -309,15 +309,6 @@ public final class BundleReader implements CheckpointReader {
       }
 
       @Override
-      public java.util.Optional<io.tfgw.core.tensor.RawRegion> rawRegion() {
-        if (!dtype.isFixedSize() || (bigEndian && dtype.swapUnit() > 1)) {
-          return java.util.Optional.empty();
-        }
-        return java.util.Optional.of(new io.tfgw.core.tensor.RawRegion(shard(entry.getShardId()), entry.getOffset(),
-            entry.getSize(), Crc32c.unmask(entry.getCrc32C()), where));
-      }
-
-      @Override
       public InputStream open() {
         if (dtype == DType.STRING) {
           return new StringTensorStream(shard(entry.getShardId()), entry, shape.numElements(), where, bigEndian);

@@ -182,17 +182,6 @@ public final class BundleWriter implements CheckpointWriter {
   }
 
   private static long copy(TensorData data, AtomicOutputStream out, CRC32C crc) throws IOException {
-    java.util.Optional<io.tfgw.core.tensor.RawRegion> region = data.rawRegion();
-    if (region.isPresent()) {
-      // the same bytes: checksum them in place (the source's crc is the new entry's crc) and let storage copy them
-      io.tfgw.core.tensor.RawRegion r = region.get();
-      r.updateCrc(crc);
-      if ((int) crc.getValue() != r.expectedCrc()) {
-        r.verify(); // throws the checksum error with its message
-      }
-      out.transferFrom(r.input(), r.offset(), r.length());
-      return r.length();
-    }
     byte[] buf = new byte[(int) Math.min(COPY_BUFFER, Math.max(1, data.canonicalLength()))];
     long total = 0;
     try (InputStream in = data.open()) {

@@ -30,33 +30,4 @@ public final class Crc32c {
   public static int of(byte[] data) {
     return of(data, 0, data.length);
   }
-
-  /**
-   * Adds a range of a file to a running crc. A local file is mapped, so the bytes are checksummed where the page
-   * cache holds them, without a copy; other inputs are read in 1 MiB pieces.
-   */
-  public static void update(CRC32C crc, io.tfgw.core.storage.RandomAccessInput in, long position, long length) {
-    java.util.Optional<java.nio.channels.FileChannel> channel = in.fileChannel();
-    long done = 0;
-    if (channel.isPresent()) {
-      try {
-        while (done < length) {
-          long n = Math.min(64L << 20, length - done);
-          crc.update(channel.get().map(java.nio.channels.FileChannel.MapMode.READ_ONLY, position + done, n));
-          done += n;
-        }
-      } catch (java.io.IOException e) {
-        throw new io.tfgw.core.storage.StorageException("Cannot read " + in.location() + " at offset "
-            + (position + done) + ": " + e.getMessage(), e);
-      }
-      return;
-    }
-    byte[] buf = new byte[(int) Math.min(1 << 20, Math.max(1, length))];
-    while (done < length) {
-      int n = (int) Math.min(buf.length, length - done);
-      in.readFully(position + done, buf, 0, n);
-      crc.update(buf, 0, n);
-      done += n;
-    }
-  }
 }

@@ -15,26 +15,6 @@ public abstract class AtomicOutputStream extends OutputStream {
   /** Bytes written so far. */
   public abstract long position();
 
-  /**
-   * Appends {@code length} bytes of {@code input} starting at {@code position}. Backends override it where the
-   * bytes need not pass through the JVM (a local file to a local file is copied by the kernel, like {@code cp});
-   * this default streams them.
-   */
-  public void transferFrom(RandomAccessInput input, long position, long length) {
-    byte[] buf = new byte[(int) Math.min(1 << 20, Math.max(1, length))];
-    long done = 0;
-    while (done < length) {
-      int n = (int) Math.min(buf.length, length - done);
-      input.readFully(position + done, buf, 0, n);
-      try {
-        write(buf, 0, n);
-      } catch (java.io.IOException e) {
-        throw new StorageException("Cannot write " + location() + ": " + e.getMessage(), e);
-      }
-      done += n;
-    }
-  }
-
   /** Publishes the file at its location, replacing what was there. */
   public final void commit() {
     if (finished) {

@@ -36,14 +36,6 @@ public interface RandomAccessInput extends Closeable {
     return new PositionalInputStream(this, position, length);
   }
 
-  /**
-   * The file channel behind this input when it is a local file: readers may then map it (checksums without a copy)
-   * and outputs may copy from it inside the kernel ({@link AtomicOutputStream#transferFrom}). Empty otherwise.
-   */
-  default java.util.Optional<java.nio.channels.FileChannel> fileChannel() {
-    return java.util.Optional.empty();
-  }
-
   @Override
   void close();
 }

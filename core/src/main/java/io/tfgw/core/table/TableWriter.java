@@ -51,14 +51,6 @@ public final class TableWriter {
     }
   }
 
-  /**
-   * What a {@link ValueWriter} writes to: an OutputStream that also takes file ranges, which it checksums in place
-   * and has the storage copy (see {@link io.tfgw.core.storage.AtomicOutputStream#transferFrom}).
-   */
-  public abstract static class ValueOutput extends OutputStream {
-    public abstract void writeRegion(io.tfgw.core.tensor.RawRegion region) throws IOException;
-  }
-
   /** Writes a value's bytes; it must write exactly the announced length. */
   @FunctionalInterface
   public interface ValueWriter {
@@ -105,7 +97,7 @@ public final class TableWriter {
     crc.update(head);
     write(head);
     long[] written = {0};
-    ValueOutput through = new ValueOutput() {
+    OutputStream through = new OutputStream() {
       @Override
       public void write(int b) throws IOException {
         write(new byte[] {(byte) b}, 0, 1);
@@ -116,23 +108,6 @@ public final class TableWriter {
         crc.update(b, off, len);
         out.write(b, off, len);
         written[0] += len;
-      }
-
-      @Override
-      public void writeRegion(io.tfgw.core.tensor.RawRegion region) throws IOException {
-        region.updateCrc(crc);
-        if (out instanceof io.tfgw.core.storage.AtomicOutputStream atomic) {
-          atomic.transferFrom(region.input(), region.offset(), region.length());
-        } else {
-          byte[] buf = new byte[(int) Math.min(1 << 20, Math.max(1, region.length()))];
-          for (long done = 0; done < region.length(); ) {
-            int n = (int) Math.min(buf.length, region.length() - done);
-            region.input().readFully(region.offset() + done, buf, 0, n);
-            out.write(buf, 0, n);
-            done += n;
-          }
-        }
-        written[0] += region.length();
       }
     };
     try {

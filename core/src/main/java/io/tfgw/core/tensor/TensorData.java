@@ -20,14 +20,6 @@ public interface TensorData {
   /** A new stream over the canonical bytes, from the start. May be called any number of times. */
   InputStream open();
 
-  /**
-   * The file range holding exactly the canonical bytes, when there is one (a little-endian fixed-size tensor of a
-   * V2 bundle); writers storing the same bytes may then copy the range instead of streaming it.
-   */
-  default java.util.Optional<RawRegion> rawRegion() {
-    return java.util.Optional.empty();
-  }
-
   /** Length of the canonical bytes: exact for fixed-size dtypes; -1 when unknown before reading. */
   default long canonicalLength() {
     return dtype().isFixedSize() ? shape().byteSize(dtype()) : -1;

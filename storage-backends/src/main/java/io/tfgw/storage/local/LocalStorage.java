@@ -180,11 +180,6 @@ public final class LocalStorage implements Storage, io.tfgw.core.storage.FileTim
     }
 
     @Override
-    public java.util.Optional<FileChannel> fileChannel() {
-      return java.util.Optional.of(channel);
-    }
-
-    @Override
     public void readFully(long position, byte[] buffer, int offset, int len) {
       if (position < 0 || len < 0 || position + len > length) {
         throw new StorageException("Read of " + len + " bytes at offset " + position + " is past the end of "
@@ -272,30 +267,6 @@ public final class LocalStorage implements Storage, io.tfgw.core.storage.FileTim
         throw writeFailed(e);
       }
       position += len;
-    }
-
-    /** Local to local: the kernel copies (copy_file_range), the bytes never enter the JVM. */
-    @Override
-    public void transferFrom(RandomAccessInput input, long from, long length) {
-      java.util.Optional<FileChannel> source = input.fileChannel();
-      if (source.isEmpty()) {
-        super.transferFrom(input, from, length);
-        return;
-      }
-      try {
-        out.flush();
-        long done = 0;
-        while (done < length) {
-          long n = source.get().transferTo(from + done, length - done, channel);
-          if (n <= 0) {
-            throw new StorageException(input.location() + " ended at offset " + (from + done) + " while copying");
-          }
-          done += n;
-        }
-      } catch (IOException e) {
-        throw writeFailed(e);
-      }
-      position += length;
     }
 
     @Override

@@ -1,0 +1,112 @@
+package io.tfgw;
+
+import io.tfgw.converters.Checkpoints;
+import io.tfgw.converters.convert.CheckpointConverter;
+import io.tfgw.converters.convert.ConvertOptions;
+import io.tfgw.converters.convert.ConvertResult;
+import io.tfgw.converters.convert.ModelConverter;
+import io.tfgw.converters.inspect.InspectOptions;
+import io.tfgw.converters.inspect.InspectReport;
+import io.tfgw.converters.inspect.Inspector;
+import io.tfgw.converters.model.Model;
+import io.tfgw.converters.verify.VerifiableModels;
+import io.tfgw.converters.verify.Verifier;
+import io.tfgw.core.checkpoint.CheckpointReader;
+import io.tfgw.core.storage.Location;
+import io.tfgw.core.storage.StorageOptions;
+import io.tfgw.core.storage.StorageRouter;
+import java.util.List;
+
+/**
+ * tfgw as a library: the command line's operations in a few calls. Locations are what the command line takes
+ * (local paths, {@code s3://bucket/key}, {@code archive.tar.gz!/inner}); storage backends are found on the class
+ * path ({@code tfgw-storage-backends}).
+ *
+ * <pre>{@code
+ * try (Tfgw tfgw = Tfgw.create();
+ *     CheckpointReader ckpt = tfgw.open("train/model.ckpt-2000")) {
+ *   for (TensorInfo t : ckpt.tensors()) {
+ *     System.out.println(t.name() + " " + t.dtype() + t.shape());
+ *   }
+ * }
+ * }</pre>
+ *
+ * <p>Outputs are written atomically; outputs inside archives appear when {@link #commit()} is called (as the
+ * command line does at its end). Errors are {@link io.tfgw.core.TfgwException}s with user-facing messages.
+ */
+public final class Tfgw implements AutoCloseable {
+  private final StorageRouter storage;
+
+  private Tfgw(StorageRouter storage) {
+    this.storage = storage;
+  }
+
+  /** With the default storage settings (AWS default chains and environment for S3). */
+  public static Tfgw create() {
+    return new Tfgw(StorageRouter.create());
+  }
+
+  /** With storage settings, e.g. {@code s3.endpoint} and {@code s3.path-style} for an S3-compatible store. */
+  public static Tfgw create(StorageOptions options) {
+    return new Tfgw(StorageRouter.create(options));
+  }
+
+  /** The storage all operations go through, for reading and writing files directly. */
+  public StorageRouter storage() {
+    return storage;
+  }
+
+  /** The variables of any checkpoint-bearing location: V1, V2, SavedModel, .meta, HDF5, safetensors. */
+  public CheckpointReader open(String location) {
+    return Checkpoints.open(storage, Location.parse(location));
+  }
+
+  /** What {@code tfgw inspect [--hash]} reports. */
+  public InspectReport inspect(String location, boolean hash) {
+    return new Inspector(storage).inspect(Location.parse(location), InspectOptions.defaults().withHash(hash));
+  }
+
+  /** {@code tfgw convert SRC DST --to v1|v2}; options for renames, partitions and more. */
+  public ConvertResult convert(String source, String destination, ConvertOptions options) {
+    return new CheckpointConverter(storage).convert(Location.parse(source), Location.parse(destination), options);
+  }
+
+  /** {@code tfgw convert SRC DST --to savedmodel --outputs ...} (checkpoint + .meta, frozen graph, SavedModel). */
+  public ModelConverter.Result toSavedModel(String source, String destination, List<String> outputs) {
+    return new ModelConverter(storage).toSavedModel(Location.parse(source), Location.parse(destination), List.of(),
+        outputs, null, null, false, 0);
+  }
+
+  /** {@code tfgw convert SRC DST --to frozen --outputs ...}. */
+  public ModelConverter.Result toFrozen(String source, String destination, List<String> outputs) {
+    return new ModelConverter(storage).toFrozen(Location.parse(source), Location.parse(destination), outputs, null,
+        null);
+  }
+
+  /** A model ready to run in tfgw's runtime ({@link Model#run}). Close it when done. */
+  public Model model(String location) {
+    return VerifiableModels.load(storage, Location.parse(location), null);
+  }
+
+  /** {@code tfgw verify A B --samples N --seed S} on A's serving signature. */
+  public Verifier.Report verify(String a, String b, int samples, long seed) {
+    return verify(a, b, samples, seed, List.of());
+  }
+
+  /** {@code tfgw verify A B --samples N --seed S --outputs ...}, for models without signatures (.meta, frozen). */
+  public Verifier.Report verify(String a, String b, int samples, long seed, List<String> outputs) {
+    try (Model ma = model(a); Model mb = model(b)) {
+      return Verifier.verify(ma, mb, null, Verifier.samples(ma, null, samples, seed), outputs);
+    }
+  }
+
+  /** Publishes outputs written into archives. */
+  public void commit() {
+    storage.commit();
+  }
+
+  @Override
+  public void close() {
+    storage.close();
+  }
+}
