@@ -49,16 +49,23 @@ public final class Bench {
         case "--jar" -> jar = Path.of(args[++i]);
         case "--skip" -> skip.addAll(List.of(args[++i].split(",")));
         default -> throw new IllegalArgumentException("unknown option " + args[i]
-            + "; usage: bench/run [--quick] [--size 2G] [--work DIR] [--skip tf,s3]");
+            + "; usage: bench/run [--quick] [--size 2G] [--work DIR] [--skip convert,inspect,s3,runtime,tf]");
       }
     }
     Files.createDirectories(work);
     Bench b = new Bench(work.toAbsolutePath(), size, jar.toAbsolutePath());
     System.err.printf("tfgw bench: %s of generated checkpoints in %s%n", human(size), work);
-    b.conversions(!skip.contains("tf"));
-    b.inspect(!skip.contains("tf"));
+    if (!skip.contains("convert")) {
+      b.conversions(!skip.contains("tf"));
+    }
+    if (!skip.contains("inspect")) {
+      b.inspect(!skip.contains("tf"));
+    }
     if (!skip.contains("s3")) {
       b.s3();
+    }
+    if (!skip.contains("tf") && !skip.contains("runtime")) {
+      b.runtime();
     }
     System.out.println();
     System.out.println("| measurement | tfgw | baseline | ratio | target | met |");
@@ -226,6 +233,14 @@ public final class Bench {
         table.fraction("bytes fetched by inspect s3://... of a " + human(treeBytes) + " model", fraction, "< 1%",
             fraction < 0.01);
       }
+    }
+  }
+
+  private void runtime() throws Exception {
+    for (RuntimeBench.Net net : List.of(RuntimeBench.mlp(), RuntimeBench.convNet())) {
+      double[] ms = RuntimeBench.measure(net, 200);
+      table.latency("runtime forward pass, " + net.name() + " (vs TF Java, oneDNN off)", ms[0], ms[1], "≤ 3× TF",
+          ms[0] <= 3 * ms[1]);
     }
   }
 

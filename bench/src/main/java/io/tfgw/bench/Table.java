@@ -14,6 +14,12 @@ final class Table {
     System.err.println(rows.get(rows.size() - 1));
   }
 
+  void latency(String what, double tfgwMs, double baselineMs, String target, boolean met) {
+    rows.add(String.format("| %s | %.2f ms | %.2f ms | %.2f× | %s | %s |", what, tfgwMs, baselineMs,
+        tfgwMs / baselineMs, target, mark(met)));
+    System.err.println(rows.get(rows.size() - 1));
+  }
+
   void memory(String what, long bytes) {
     rows.add(String.format("| %s | %d MiB | | | < 512 MiB | %s |", what, bytes >> 20, mark(bytes < 512L << 20)));
     System.err.println(rows.get(rows.size() - 1));

@@ -213,8 +213,15 @@ final class MathKernels {
     r.accept("Sign", bitwise(x -> Math.abs(Denormals.flush(x)) > 0 ? Math.copySign(1f, x) : Math.abs(x),
         x -> Math.abs(Denormals.flush(x)) > 0 ? Math.copySign(1d, x) : Math.abs(x), Integer::signum,
         x -> Long.signum(x)));
-    r.accept("Relu", unary(x -> x > 0 ? x : (Float.isNaN(x) ? x : 0f), x -> x > 0 ? x : (Double.isNaN(x) ? x : 0d),
-        x -> Math.max(x, 0), x -> Math.max(x, 0L)));
+    OpKernel relu = unary(x -> x > 0 ? x : (Float.isNaN(x) ? x : 0f), x -> x > 0 ? x : (Double.isNaN(x) ? x : 0d),
+        x -> Math.max(x, 0), x -> Math.max(x, 0L));
+    r.accept("Relu", ctx -> {
+      if (ctx.input(0).dtype() == DType.FLOAT) {
+        ctx.output(0, reluFloat(ctx.input(0)));
+      } else {
+        relu.compute(ctx);
+      }
+    });
     r.accept("Relu6", unary(x -> Float.isNaN(x) ? x : Math.min(Math.max(x, 0f), 6f),
         x -> Double.isNaN(x) ? x : Math.min(Math.max(x, 0d), 6d), x -> Math.min(Math.max(x, 0), 6),
         x -> Math.min(Math.max(x, 0L), 6L)));
@@ -344,11 +351,75 @@ final class MathKernels {
       throw new KernelException("Must provide as many biases as the channel dimension of the input tensor: "
           + bias.shape() + " vs. " + x.shape());
     }
+    if (x.dtype() == DType.FLOAT && bias.dtype() == DType.FLOAT) {
+      ctx.output(0, biasAddFloat(x, bias, channelDim));
+      return;
+    }
     long[] bshape = new long[x.rank()];
     java.util.Arrays.fill(bshape, 1);
     bshape[channelDim] = c;
     Tensor b = bias.reshape(Shape.of(bshape));
     ctx.output(0, binary(ctx, x, b, (p, q) -> p + q, (p, q) -> p + q, (p, q) -> p + q, (p, q) -> p + q, null));
+  }
+
+  /**
+   * The hot activation of every conv net, written out rather than through the generic per-element lambda (which is
+   * megamorphic, so never inlined): the same bits as flush(relu(flush(x))).
+   */
+  private static Tensor reluFloat(Tensor x) {
+    float[] a = x.floats();
+    float[] o = new float[a.length];
+    Parallel.forRangeCost(a.length, 1, (lo, hi) -> {
+      for (int k = lo; k < hi; k++) {
+        // branch-free max (a plain ternary mispredicts on half the inputs), then the rare cases: a positive
+        // denormal flushes to zero, a NaN passes through with its own bits
+        float v = a[k];
+        float m = Math.max(v, 0f);
+        if (Integer.compareUnsigned(Float.floatToRawIntBits(m) - 1, 0x7fffff) < 0) {
+          m = 0f;
+        }
+        if (v != v) {
+          m = v;
+        }
+        o[k] = m;
+      }
+    });
+    return Tensor.of(DType.FLOAT, x.shape(), o);
+  }
+
+  /** BiasAdd on floats without the generic broadcast: runs of channels (NHWC) or of pixels (NCHW). */
+  private static Tensor biasAddFloat(Tensor x, Tensor bias, int channelDim) {
+    float[] a = x.floats();
+    float[] b = bias.floats().clone();
+    Denormals.flush(b);
+    float[] o = new float[a.length];
+    int c = b.length;
+    int inner = 1;
+    for (int d = channelDim + 1; d < x.rank(); d++) {
+      inner *= x.dim(d);
+    }
+    int runs = c == 0 || inner == 0 ? 0 : a.length / (c * inner);
+    int innerLen = inner;
+    // one task per [outer, channel] block of `inner` elements (NCHW) or per group of rows (NHWC: inner == 1)
+    Parallel.forRangeCost(runs, (long) c * inner, (lo, hi) -> {
+      for (int r = lo; r < hi; r++) {
+        int base = r * c * innerLen;
+        if (innerLen == 1) {
+          for (int ch = 0; ch < c; ch++) {
+            o[base + ch] = Denormals.flush(Denormals.flush(a[base + ch]) + b[ch]);
+          }
+          continue;
+        }
+        for (int ch = 0; ch < c; ch++) {
+          float bv = b[ch];
+          int from = base + ch * innerLen;
+          for (int k = from; k < from + innerLen; k++) {
+            o[k] = Denormals.flush(Denormals.flush(a[k]) + bv);
+          }
+        }
+      }
+    });
+    return Tensor.of(DType.FLOAT, x.shape(), o);
   }
 
   /** Select (TF1): condition of the same shape, a scalar, or a vector over the first dimension. */

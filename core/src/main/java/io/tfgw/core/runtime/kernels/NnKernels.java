@@ -292,16 +292,64 @@ final class NnKernels {
       Gemm.gemm(xv, 0, fv, 0, out, 0, n * h * w, c, co);
       return Tensor.of(DType.FLOAT, shape, Denormals.flush(out));
     }
-    Parallel.forRangeCost(n * outH, (long) outW * k * co, (lo, hi) -> {
-      float[] patch = new float[outW * k];
+    // Output pixels are the long dimension, so they are the vector lanes: out^T[co, pixels] = filter^T[co, k] x
+    // patches^T[k, pixels], one image's pixels in chunks. Each output still sums its taps in (kh, kw, ci) order.
+    float[] filterT = new float[co * k];
+    for (int kk = 0; kk < k; kk++) {
+      for (int o = 0; o < co; o++) {
+        filterT[o * k + kk] = fv[kk * co + o];
+      }
+    }
+    int pixels = outH * outW;
+    if (pixels == 0 || co == 0 || n == 0) {
+      return Tensor.of(DType.FLOAT, shape, out);
+    }
+    int chunk = Math.min(pixels, Gemm.PANEL);
+    int chunks = (pixels + chunk - 1) / chunk;
+    Parallel.forRangeCost(n * chunks, (long) chunk * k * co, (lo, hi) -> {
       for (int task = lo; task < hi; task++) {
-        int b = task / outH;
-        int r = task % outH;
-        im2col(null, xv, null, patch, b, r, h, w, c, kh, kw, stride, dil, padT, padL, outW);
-        Gemm.gemmRows(patch, 0, fv, 0, out, task * outW * co, k, co, 0, outW);
+        int b = task / chunks;
+        int p0 = (task % chunks) * chunk;
+        int width = Math.min(chunk, pixels - p0);
+        float[][] patches = patchesByTap(xv, b, p0, width, h, w, c, kh, kw, stride, dil, padT, padL, outW);
+        float[] outT = new float[co * width];
+        Gemm.gemmRows(filterT, 0, Gemm.packedColumns(patches, width), outT, 0, 0, co);
+        int base = (b * pixels + p0) * co;
+        for (int o = 0; o < co; o++) {
+          for (int px = 0; px < width; px++) {
+            out[base + px * co + o] = outT[o * width + px];
+          }
+        }
       }
     });
     return Tensor.of(DType.FLOAT, shape, Denormals.flush(out));
+  }
+
+  /** The patches of {@code width} output pixels from {@code p0} of image {@code b}, one array per tap (kh, kw, ci). */
+  private static float[][] patchesByTap(float[] x, int b, int p0, int width, int h, int w, int c, int kh, int kw,
+      int[] stride, int[] dil, int padT, int padL, int outW) {
+    float[][] taps = new float[kh * kw * c][width];
+    // pixel-major: each pixel's channels are contiguous in x; positions outside the image stay zero
+    for (int px = 0; px < width; px++) {
+      int r = (p0 + px) / outW;
+      int col = (p0 + px) % outW;
+      int tap = 0;
+      for (int i = 0; i < kh; i++) {
+        int ih = r * stride[0] - padT + i * dil[0];
+        for (int j = 0; j < kw; j++) {
+          int iw = col * stride[1] - padL + j * dil[1];
+          if (ih < 0 || ih >= h || iw < 0 || iw >= w) {
+            tap += c;
+            continue;
+          }
+          int src = ((b * h + ih) * w + iw) * c;
+          for (int ch = 0; ch < c; ch++) {
+            taps[tap++][px] = x[src + ch];
+          }
+        }
+      }
+    }
+    return taps;
   }
 
   private static void im2col(double[] xd, float[] xf, double[] pd, float[] pf, int b, int r, int h, int w, int c,
@@ -482,6 +530,41 @@ final class NnKernels {
   }
 
   /** MaxPool/AvgPool: the window's max, or its sum over valid (unpadded) elements in row-major order / count. */
+  /**
+   * Float max pooling without the generic loop's dtype and mode tests per element. Same semantics: the first of equal
+   * values wins (so the sign of a zero is the first zero's) and a NaN never wins ({@code v > acc} is false).
+   */
+  private static void maxPoolFloat(float[] x, float[] out, int n, int h, int w, int c, int[] k, int[] s, int padT,
+      int padL, int outH, int outW) {
+    Parallel.forRangeCost(n * outH, (long) outW * k[0] * k[1] * c, (lo, hi) -> {
+      float[] acc = new float[c];
+      for (int task = lo; task < hi; task++) {
+        int b = task / outH;
+        int r = task % outH;
+        int h0 = r * s[0] - padT;
+        for (int col = 0; col < outW; col++) {
+          int w0 = col * s[1] - padL;
+          Arrays.fill(acc, -Float.MAX_VALUE);
+          for (int ih = Math.max(h0, 0); ih < Math.min(h0 + k[0], h); ih++) {
+            for (int iw = Math.max(w0, 0); iw < Math.min(w0 + k[1], w); iw++) {
+              int src = ((b * h + ih) * w + iw) * c;
+              for (int ch = 0; ch < c; ch++) {
+                float v = x[src + ch];
+                if (v > acc[ch]) {
+                  acc[ch] = v;
+                }
+              }
+            }
+          }
+          int o = (task * outW + col) * c;
+          for (int ch = 0; ch < c; ch++) {
+            out[o + ch] = Denormals.flush(acc[ch]);
+          }
+        }
+      }
+    });
+  }
+
   private static void pool(OpContext ctx, boolean max, long[] ksize, long[] strides) {
     boolean nchw = nchw(ctx);
     Tensor x = ctx.input(0);
@@ -516,6 +599,12 @@ final class NnKernels {
     double[] xd = isFloat ? null : x.doubles();
     float[] of = isFloat ? new float[n * outH * outW * c] : null;
     double[] od = isFloat ? null : new double[n * outH * outW * c];
+    if (isFloat && max) {
+      maxPoolFloat(xf, of, n, h, w, c, k, s, oh[1], ow[1], outH, outW);
+      Tensor y = Tensor.of(DType.FLOAT, Shape.of(n, outH, outW, c), of);
+      ctx.output(0, nchw ? toNchw(y) : y);
+      return;
+    }
     Parallel.forRangeCost(n * outH, (long) outW * k[0] * k[1] * c, (lo, hi) -> {
       float[] accF = new float[c];
       double[] accD = new double[c];
