@@ -191,7 +191,7 @@ public final class OpContext {
 
   /** A tensor attribute parsed once per node and reused by later runs. */
   public Tensor cachedAttrTensor(String name) {
-    return session.cached(node, () -> attrTensor(name));
+    return session.cached(node, () -> attrTensor(name).markConstant());
   }
 
   public NameAttrList attrFunc(String name) {

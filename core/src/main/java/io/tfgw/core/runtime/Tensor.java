@@ -30,12 +30,38 @@ public final class Tensor {
   private final Shape shape;
   private final Object data;
   private final int size;
+  /** Set for a graph constant, whose values outlive one run: kernels may keep derived forms of it in {@link #derived}. */
+  private volatile boolean constant;
+  private volatile Object derived;
 
   private Tensor(DType dtype, Shape shape, Object data, int size) {
     this.dtype = dtype;
     this.shape = shape;
     this.data = data;
     this.size = size;
+  }
+
+  /** Marks a graph constant (its values never change and it is reused by every run); returns this. */
+  Tensor markConstant() {
+    constant = true;
+    return this;
+  }
+
+  /**
+   * A form of this tensor's values that a kernel derives (a packed matrix, a transposed filter). For a graph constant it
+   * is made once and kept with the tensor, so later runs skip the work; for any other tensor it is made each time.
+   */
+  public <T> T derived(Class<T> type, java.util.function.Supplier<T> make) {
+    if (!constant) {
+      return make.get();
+    }
+    Object d = derived;
+    if (type.isInstance(d)) {
+      return type.cast(d);
+    }
+    T made = make.get();
+    derived = made;
+    return made;
   }
 
   /** A tensor over {@code data}, which must be the array type of the dtype with shape.numElements() elements. */

@@ -133,8 +133,7 @@ public final class Gemm {
   public static void gemm(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int m, int k, int n) {
     long cost = (long) k * n;
     if (m >= 4) {
-      PackedMatrix packed = pack(b, bOff, k, n);
-      Parallel.forRangeCost(m, cost, (lo, hi) -> gemmRows(a, aOff, packed, c, cOff, lo, hi));
+      gemm(a, aOff, pack(b, bOff, k, n), c, cOff, m);
     } else if ((long) m * cost < (1 << 18)) {
       gemmRows(a, aOff, b, bOff, c, cOff, k, n, 0, m);
     } else {
@@ -156,6 +155,11 @@ public final class Gemm {
         }
       });
     }
+  }
+
+  /** C = A * B with B already packed; parallel over rows. */
+  public static void gemm(float[] a, int aOff, PackedMatrix b, float[] c, int cOff, int m) {
+    Parallel.forRangeCost(m, (long) b.k * b.n, (lo, hi) -> gemmRows(a, aOff, b, c, cOff, lo, hi));
   }
 
   public static void gemm(double[] a, int aOff, double[] b, int bOff, double[] c, int cOff, int m, int k, int n) {

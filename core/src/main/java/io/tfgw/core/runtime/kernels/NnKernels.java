@@ -63,7 +63,9 @@ final class NnKernels {
         float[] c = new float[(int) shape.numElements()];
         float[] av = a.floats();
         float[] bv = b.floats();
-        if (batches == 1) {
+        if (batches == 1 && m >= 4) {
+          Gemm.gemm(av, 0, b.derived(Gemm.PackedMatrix.class, () -> Gemm.pack(bv, 0, k, n)), c, 0, m);
+        } else if (batches == 1) {
           Gemm.gemm(av, 0, bv, 0, c, 0, m, k, n);
         } else {
           Parallel.forRangeCost(batches, (long) m * k * n, (lo, hi) -> {
@@ -294,30 +296,35 @@ final class NnKernels {
     }
     // Output pixels are the long dimension, so they are the vector lanes: out^T[co, pixels] = filter^T[co, k] x
     // patches^T[k, pixels], one image's pixels in chunks. Each output still sums its taps in (kh, kw, ci) order.
-    float[] filterT = new float[co * k];
-    for (int kk = 0; kk < k; kk++) {
-      for (int o = 0; o < co; o++) {
-        filterT[o * k + kk] = fv[kk * co + o];
+    float[] filterT = f.derived(float[].class, () -> {
+      float[] t = new float[co * k];
+      for (int kk = 0; kk < k; kk++) {
+        for (int o = 0; o < co; o++) {
+          t[o * k + kk] = fv[kk * co + o];
+        }
       }
-    }
+      return t;
+    });
     int pixels = outH * outW;
-    if (pixels == 0 || co == 0 || n == 0) {
+    int total = n * pixels;
+    if (total == 0 || co == 0) {
       return Tensor.of(DType.FLOAT, shape, out);
     }
-    int chunk = Math.min(pixels, Gemm.PANEL);
-    int chunks = (pixels + chunk - 1) / chunk;
-    Parallel.forRangeCost(n * chunks, (long) chunk * k * co, (lo, hi) -> {
+    // chunks of output pixels counted over the whole batch, so small images still fill a chunk
+    int chunk = Math.min(total, Gemm.PANEL);
+    int chunks = (total + chunk - 1) / chunk;
+    Parallel.forRangeCost(chunks, (long) chunk * k * co, (lo, hi) -> {
       for (int task = lo; task < hi; task++) {
-        int b = task / chunks;
-        int p0 = (task % chunks) * chunk;
-        int width = Math.min(chunk, pixels - p0);
-        float[][] patches = patchesByTap(xv, b, p0, width, h, w, c, kh, kw, stride, dil, padT, padL, outW);
+        int p0 = task * chunk;
+        int width = Math.min(chunk, total - p0);
+        float[][] patches = patchesByTap(xv, p0, width, pixels, h, w, c, kh, kw, stride, dil, padT, padL, outW);
         float[] outT = new float[co * width];
         Gemm.gemmRows(filterT, 0, Gemm.packedColumns(patches, width), outT, 0, 0, co);
-        int base = (b * pixels + p0) * co;
-        for (int o = 0; o < co; o++) {
-          for (int px = 0; px < width; px++) {
-            out[base + px * co + o] = outT[o * width + px];
+        int base = p0 * co;
+        for (int px = 0; px < width; px++) {
+          int dst = base + px * co;
+          for (int o = 0; o < co; o++) {
+            out[dst + o] = outT[o * width + px];
           }
         }
       }
@@ -325,14 +332,19 @@ final class NnKernels {
     return Tensor.of(DType.FLOAT, shape, Denormals.flush(out));
   }
 
-  /** The patches of {@code width} output pixels from {@code p0} of image {@code b}, one array per tap (kh, kw, ci). */
-  private static float[][] patchesByTap(float[] x, int b, int p0, int width, int h, int w, int c, int kh, int kw,
+  /**
+   * The patches of {@code width} output pixels from pixel {@code p0} (counted over the batch, {@code pixels} per
+   * image), one array per tap in (kh, kw, ci) order.
+   */
+  private static float[][] patchesByTap(float[] x, int p0, int width, int pixels, int h, int w, int c, int kh, int kw,
       int[] stride, int[] dil, int padT, int padL, int outW) {
     float[][] taps = new float[kh * kw * c][width];
     // pixel-major: each pixel's channels are contiguous in x; positions outside the image stay zero
     for (int px = 0; px < width; px++) {
-      int r = (p0 + px) / outW;
-      int col = (p0 + px) % outW;
+      int b = (p0 + px) / pixels;
+      int inImage = (p0 + px) % pixels;
+      int r = inImage / outW;
+      int col = inImage % outW;
       int tap = 0;
       for (int i = 0; i < kh; i++) {
         int ih = r * stride[0] - padT + i * dil[0];
