@@ -86,45 +86,68 @@ public final class Copier {
     return plan;
   }
 
-  /** Copies every planned file, {@code parallelism} at a time; the first failure stops the rest and is thrown. */
+  /**
+   * Copies every planned file, {@code parallelism} at a time; the first failure stops the rest and is thrown.
+   *
+   * <p>Files that make a model visible to its readers ({@link #isCommitMarker}) are copied only after every other
+   * file has arrived, so a copy that dies half-way never leaves a loadable-looking model with missing parts: TF
+   * Serving waits for {@code saved_model.pb}, checkpoint readers look for the {@code .index} and the
+   * {@code checkpoint} state file.
+   */
   public CopyResult copy(List<Transfer> plan, CopyListener listener) {
     long total = plan.stream().mapToLong(Transfer::length).sum();
     listener.started(plan.size(), total);
+    List<Transfer> first = new ArrayList<>();
+    List<Transfer> last = new ArrayList<>();
+    for (Transfer t : plan) {
+      (isCommitMarker(t.destination()) ? last : first).add(t);
+    }
     ExecutorService pool = Executors.newFixedThreadPool(Math.min(parallelism, Math.max(1, plan.size())), r -> {
       Thread t = new Thread(r, "tfgw-copy");
       t.setDaemon(true);
       return t;
     });
     try {
-      List<Future<Boolean>> results = new ArrayList<>();
-      for (Transfer t : plan) {
-        results.add(pool.submit(() -> {
-          boolean byStore = copyOne(t, listener);
-          listener.finished(t);
-          return byStore;
-        }));
-      }
-      int byStore = 0;
-      for (Future<Boolean> f : results) {
-        try {
-          byStore += f.get() ? 1 : 0;
-        } catch (ExecutionException e) {
-          pool.shutdownNow();
-          Throwable cause = e.getCause();
-          if (cause instanceof RuntimeException r) {
-            throw r;
-          }
-          throw new StorageException("Copy failed: " + cause, cause);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new StorageException("Copy interrupted");
-        }
-      }
-      long bytes = plan.stream().mapToLong(Transfer::length).sum();
-      return new CopyResult(plan.size(), bytes, byStore, plan.size() - byStore);
+      int byStore = copyAll(first, pool, listener) + copyAll(last, pool, listener);
+      return new CopyResult(plan.size(), total, byStore, plan.size() - byStore);
     } finally {
       pool.shutdownNow();
     }
+  }
+
+  /** A file whose arrival makes a model or checkpoint visible: it must land after the files it refers to. */
+  public static boolean isCommitMarker(Location file) {
+    String name = file.fileName();
+    return name.equals("saved_model.pb") || name.equals("saved_model.pbtxt") || name.equals("checkpoint")
+        || name.endsWith(".index");
+  }
+
+  private int copyAll(List<Transfer> files, ExecutorService pool, CopyListener listener) {
+    List<Future<Boolean>> results = new ArrayList<>();
+    for (Transfer t : files) {
+      results.add(pool.submit(() -> {
+        boolean byStore = copyOne(t, listener);
+        listener.finished(t);
+        return byStore;
+      }));
+    }
+    int byStore = 0;
+    for (Future<Boolean> f : results) {
+      try {
+        byStore += f.get() ? 1 : 0;
+      } catch (ExecutionException e) {
+        results.forEach(r -> r.cancel(true));
+        Throwable cause = e.getCause();
+        if (cause instanceof RuntimeException r) {
+          throw r;
+        }
+        throw new StorageException("Copy failed: " + cause, cause);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new StorageException("Copy interrupted");
+      }
+    }
+    return byStore;
   }
 
   /** Copies and verifies one file; true when the store's own checksum verified it. */

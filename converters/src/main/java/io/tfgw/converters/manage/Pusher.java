@@ -6,7 +6,6 @@ import io.tfgw.core.WrongInputException;
 import io.tfgw.core.storage.FileEntry;
 import io.tfgw.core.storage.Location;
 import io.tfgw.core.storage.Storage;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.TreeSet;
@@ -68,15 +67,6 @@ public final class Pusher {
     }
     Location target = base.resolve(Long.toString(v));
     List<Transfer> plan = copier.plan(source, target, true, true);
-    List<Transfer> first = new ArrayList<>();
-    List<Transfer> last = new ArrayList<>();
-    for (Transfer t : plan) {
-      String rel = target.relativize(t.destination());
-      (rel.equals("saved_model.pb") || rel.equals("saved_model.pbtxt") ? last : first).add(t);
-    }
-    CopyResult a = copier.copy(first, listener);
-    CopyResult b = copier.copy(last, listener);
-    return new PushResult(target, v, new CopyResult(a.files() + b.files(), a.bytes() + b.bytes(),
-        a.verifiedByStore() + b.verifiedByStore(), a.verifiedByReading() + b.verifiedByReading()));
+    return new PushResult(target, v, copier.copy(plan, listener)); // saved_model.pb lands last
   }
 }

@@ -162,4 +162,34 @@ class CheckpointManagementTest {
     assertThat(storage.list(other.resolve("tree"))).hasSize(5);
     assertThat(storage.exists(other.resolve("tree/sub/x.bin"))).isTrue();
   }
+
+  @Test
+  void filesThatPublishAModelArriveAfterEverythingElse() {
+    checkpoint(3);
+    state("model_checkpoint_path: \"model.ckpt-3\"\n");
+    file("saved_model.pb", 20);
+    List<Location> order = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    Copier copier = new Copier(storage, 4);
+    copier.copy(copier.plan(dir, Location.parse("memory://other/tree"), false, true), new CopyListener() {
+      @Override
+      public void finished(Transfer t) {
+        order.add(t.destination());
+      }
+    });
+    assertThat(order).hasSize(6);
+    List<String> names = order.stream().map(Location::fileName).toList();
+    assertThat(names.subList(3, 6)).containsExactlyInAnyOrder("model.ckpt-3.index", "checkpoint", "saved_model.pb");
+  }
+
+  @Test
+  void aFailedCopyNeverPublishes() {
+    checkpoint(4);
+    Location to = Location.parse("memory://other/failed");
+    Copier copier = new Copier(storage, 1);
+    List<Transfer> plan = new java.util.ArrayList<>(copier.plan(dir.resolve("model.ckpt-4"), to.resolve("m"), false, false));
+    // a source that vanished between planning and copying: the data shard's copy fails
+    storage.delete(dir.resolve("model.ckpt-4.data-00001-of-00002"));
+    assertThatThrownBy(() -> copier.copy(plan, CopyListener.NONE)).hasMessageContaining("model.ckpt-4.data-00001-of-00002");
+    assertThat(storage.exists(to.resolve("m.index"))).isFalse();
+  }
 }

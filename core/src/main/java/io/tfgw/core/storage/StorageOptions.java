@@ -32,6 +32,18 @@ public final class StorageOptions {
     return values;
   }
 
+  /** The options with secrets (keys naming a secret, token or password) masked, safe for logs and errors. */
+  @Override
+  public String toString() {
+    StringBuilder b = new StringBuilder("{");
+    values.forEach((k, v) -> {
+      String key = k.toLowerCase(java.util.Locale.ROOT);
+      boolean secret = key.contains("secret") || key.contains("token") || key.contains("password");
+      b.append(b.length() > 1 ? ", " : "").append(k).append('=').append(secret ? "****" : v);
+    });
+    return b.append('}').toString();
+  }
+
   public static final class Builder {
     private final Map<String, String> values = new LinkedHashMap<>();
 

@@ -97,10 +97,14 @@ final class ArchiveIndex implements AutoCloseable {
 
   private static RandomAccessInput gunzip(Location container, RandomAccessInput in, TempFiles temps) throws IOException {
     Path tar = temps.newFile("gunzip");
+    InflationLimit limit = temps.inflationLimit(in.length());
     try (InputStream gz = GzipCompressorInputStream.builder().setInputStream(in.stream(0, in.length()))
             .setDecompressConcatenated(true).get();
         OutputStream out = Files.newOutputStream(tar)) {
-      gz.transferTo(out);
+      limit.copy(gz, out, "Archive " + container);
+    } catch (IOException | RuntimeException e) {
+      TempFiles.deleteQuietly(tar);
+      throw e;
     }
     return new LocalStorage().inputFile(Location.local(tar)).open();
   }
@@ -144,8 +148,15 @@ final class ArchiveIndex implements AutoCloseable {
           continue;
         }
         long size = e.getSize();
+        if (size < 0) {
+          throw new CorruptInputException("Archive " + container + ": entry '" + name + "' has no size in the central "
+              + "directory; the zip is corrupt");
+        }
         if (e.getMethod() == ZipArchiveEntry.STORED && e.getDataOffset() >= 0 && e.getCompressedSize() == size) {
           long offset = e.getDataOffset();
+          if (offset + size > in.length()) {
+            throw new CorruptInputException("Archive " + container + " is truncated: entry '" + name + "' ends past its end");
+          }
           entries.put(name, new Entry(size, loc -> new SliceInput(loc, in, offset, size, false)));
         } else {
           entries.put(name, new Entry(size, loc -> inflate(zip, e, loc, container, temps)));
@@ -164,11 +175,20 @@ final class ArchiveIndex implements AutoCloseable {
       throw new UnsupportedInputException("Entry " + e.getName() + " of " + container + " is encrypted or compressed "
           + "with a method tfgw cannot read; re-create the archive with plain deflate");
     }
+    String what = "Entry " + e.getName() + " of " + container;
+    InflationLimit limit = temps.inflationLimit(Math.max(0, e.getCompressedSize()));
+    limit.checkDeclared(e.getSize(), what);
+    // and never more than declared: the central directory could lie about the size to pass the check above
+    InflationLimit declared = new InflationLimit(e.getSize(), "more than the " + e.getSize()
+        + " bytes the archive declares; the archive is corrupt or a decompression bomb");
     synchronized (zip) {
       try {
         Path file = temps.newFile("unzip");
         try (InputStream data = zip.getInputStream(e); OutputStream out = Files.newOutputStream(file)) {
-          data.transferTo(out);
+          declared.copy(data, out, what);
+        } catch (IOException | RuntimeException ex) {
+          TempFiles.deleteQuietly(file);
+          throw ex;
         }
         RandomAccessInput local = new LocalStorage().inputFile(Location.local(file)).open();
         if (local.length() != e.getSize()) {

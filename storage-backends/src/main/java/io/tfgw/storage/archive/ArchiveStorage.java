@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.SortedMap;
 import java.util.TreeMap;
 
@@ -38,13 +39,22 @@ import java.util.TreeMap;
  */
 public final class ArchiveStorage implements StagedStorage {
   private final Storage containers;
-  private final TempFiles temps = new TempFiles();
+  private final TempFiles temps;
   private final Map<Location, ArchiveIndex> indexes = new HashMap<>();
   private final Map<Location, ArchiveStaging> staging = new LinkedHashMap<>();
 
   /** @param containers where the archives themselves live (normally the router, which also routes back here) */
   public ArchiveStorage(Storage containers) {
+    this(containers, OptionalLong.empty());
+  }
+
+  /**
+   * @param maxInflated a cap on the bytes one compressed entry (or a whole tar.gz) may decompress to; without it,
+   *     deflate's maximum ratio and the free temp space bound them
+   */
+  public ArchiveStorage(Storage containers, OptionalLong maxInflated) {
     this.containers = containers;
+    this.temps = new TempFiles(maxInflated);
   }
 
   private static Location containerOf(Location location) {

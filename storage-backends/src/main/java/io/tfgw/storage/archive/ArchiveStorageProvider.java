@@ -3,6 +3,7 @@ package io.tfgw.storage.archive;
 import io.tfgw.core.storage.Location;
 import io.tfgw.core.storage.Storage;
 import io.tfgw.core.storage.StorageOptions;
+import java.util.OptionalLong;
 import io.tfgw.core.storage.StorageProvider;
 import io.tfgw.core.storage.StorageRouter;
 import java.util.Set;
@@ -16,6 +17,12 @@ public final class ArchiveStorageProvider implements StorageProvider {
 
   @Override
   public Storage create(StorageOptions options, StorageRouter router) {
-    return new ArchiveStorage(router);
+    String cap = options.get("archive.max-inflated-bytes").orElse(null);
+    try {
+      return new ArchiveStorage(router, cap == null ? OptionalLong.empty() : OptionalLong.of(Long.parseLong(cap.trim())));
+    } catch (NumberFormatException e) {
+      throw new io.tfgw.core.storage.StorageException("Option archive.max-inflated-bytes must be a whole number of bytes, not '"
+          + cap + "'");
+    }
   }
 }

@@ -25,11 +25,13 @@ import software.amazon.awssdk.services.s3.S3ClientBuilder;
  *
  * <p>Option keys: {@code s3.endpoint}, {@code s3.path-style}, {@code s3.region}, {@code s3.access-key-id} and
  * {@code s3.secret-access-key} (both or neither), {@code s3.part-size} (bytes, at least 5 MiB),
- * {@code s3.upload-parallelism} (parts in flight per file), {@code s3.max-attempts} (per request, with backoff).
+ * {@code s3.upload-parallelism} (parts in flight per file), {@code s3.max-attempts} (per request, with backoff),
+ * {@code s3.socket-timeout-ms} (how long a connection may sit silent before the request is given up and retried;
+ * default 60 s, so a stalled server costs at most max-attempts times that, never a hang).
  */
 public record S3Settings(Optional<URI> endpoint, boolean pathStyle, Optional<String> region,
     Optional<String> accessKeyId, Optional<String> secretAccessKey, int partSize, int uploadParallelism,
-    int maxAttempts) {
+    int maxAttempts, Duration socketTimeout) {
   /** S3's smallest allowed part (except the last). */
   public static final int MIN_PART_SIZE = 5 << 20;
   public static final int DEFAULT_PART_SIZE = 8 << 20;
@@ -55,7 +57,8 @@ public record S3Settings(Optional<URI> endpoint, boolean pathStyle, Optional<Str
       throw new StorageException("s3.part-size must be at least " + MIN_PART_SIZE + " bytes (S3's minimum part), not " + partSize);
     }
     return new S3Settings(endpoint, pathStyle, options.get("s3.region"), key, secret, partSize,
-        Math.max(1, intOption(options, "s3.upload-parallelism", 4)), Math.max(1, intOption(options, "s3.max-attempts", 5)));
+        Math.max(1, intOption(options, "s3.upload-parallelism", 4)), Math.max(1, intOption(options, "s3.max-attempts", 5)),
+        Duration.ofMillis(Math.max(100, intOption(options, "s3.socket-timeout-ms", 60_000))));
   }
 
   private static URI endpointUri(String text) {
@@ -87,7 +90,7 @@ public record S3Settings(Optional<URI> endpoint, boolean pathStyle, Optional<Str
     S3ClientBuilder b = S3Client.builder()
         .httpClient(UrlConnectionHttpClient.builder()
             .connectionTimeout(Duration.ofSeconds(10))
-            .socketTimeout(Duration.ofSeconds(60))
+            .socketTimeout(socketTimeout)
             .build())
         .overrideConfiguration(ClientOverrideConfiguration.builder()
             .retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder().maxAttempts(maxAttempts).build())
@@ -101,6 +104,15 @@ public record S3Settings(Optional<URI> endpoint, boolean pathStyle, Optional<Str
       b.crossRegionAccessEnabled(true); // a bucket in another region than the configured one still works
     }
     return b.build();
+  }
+
+  /** Never prints the secret: settings may end up in a log line or an error message. */
+  @Override
+  public String toString() {
+    return "S3Settings[endpoint=" + endpoint.map(URI::toString).orElse("(AWS)") + ", pathStyle=" + pathStyle
+        + ", region=" + region.orElse("(default chain)") + ", accessKeyId=" + accessKeyId.orElse("(default chain)")
+        + ", secretAccessKey=" + (secretAccessKey.isPresent() ? "****" : "(default chain)") + ", partSize=" + partSize
+        + ", uploadParallelism=" + uploadParallelism + ", maxAttempts=" + maxAttempts + ", socketTimeout=" + socketTimeout + "]";
   }
 
   private Region resolveRegion() {

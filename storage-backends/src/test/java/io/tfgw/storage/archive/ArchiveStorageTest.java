@@ -152,4 +152,79 @@ class ArchiveStorageTest {
       assertThat(fresh.inputFile(inner).readAllBytes()).isEqualTo(utf8("w"));
     }
   }
+
+  /** A zip of one deflated entry of {@code size} zero bytes, with the sizes its headers declare replaced. */
+  private Path zipDeclaring(String name, int size, long declared) throws Exception {
+    Path file = dir.resolve(name);
+    try (ZipOutputStream out = new ZipOutputStream(Files.newOutputStream(file))) {
+      out.putNextEntry(new ZipEntry("big.bin"));
+      out.write(new byte[size]);
+      out.closeEntry();
+    }
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(Files.readAllBytes(file)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i + 4 <= b.capacity(); i++) {
+      int sig = b.getInt(i);
+      if (sig == 0x02014b50) { // central directory header: uncompressed size at +24
+        b.putInt(i + 24, (int) declared);
+      } else if (sig == 0x08074b50) { // data descriptor: uncompressed size at +12
+        b.putInt(i + 12, (int) declared);
+      }
+    }
+    Files.write(file, b.array());
+    return file;
+  }
+
+  @Test
+  void aZipEntryDeclaringMoreThanDeflateCanProduceIsRefusedBeforeInflating() throws Exception {
+    Path z = zipDeclaring("bomb.zip", 10_000, 0xF000_0000L);
+    Location entry = Location.parse(z + "!/big.bin");
+    assertThatThrownBy(() -> storage.inputFile(entry).open())
+        .isInstanceOf(io.tfgw.core.CorruptInputException.class)
+        .hasMessageContaining("big.bin").hasMessageContaining("declares 4026531840 bytes")
+        .hasMessageContaining("decompression bomb");
+  }
+
+  @Test
+  void aZipEntryThatInflatesBeyondItsDeclaredSizeIsStoppedThere() throws Exception {
+    Path z = zipDeclaring("liar.zip", 5 << 20, 1000);
+    Location entry = Location.parse(z + "!/big.bin");
+    assertThatThrownBy(() -> storage.inputFile(entry).open())
+        .isInstanceOf(io.tfgw.core.CorruptInputException.class)
+        .hasMessageContaining("more than the 1000 bytes the archive declares");
+  }
+
+  @Test
+  void aTarGzIsBoundedByTheUsersCap() throws Exception {
+    Path file = dir.resolve("zeros.tar.gz");
+    try (OutputStream raw = Files.newOutputStream(file);
+        TarArchiveOutputStream tar = new TarArchiveOutputStream(new GzipCompressorOutputStream(raw))) {
+      TarArchiveEntry e = new TarArchiveEntry("zeros.bin");
+      e.setSize(8 << 20);
+      tar.putArchiveEntry(e);
+      tar.write(new byte[8 << 20]);
+      tar.closeArchiveEntry();
+    }
+    assertThat(Files.size(file)).isLessThan(100_000); // 8 MiB of zeros: a tiny bomb
+    try (StorageRouter capped = StorageRouter.create(io.tfgw.core.storage.StorageOptions.builder()
+        .set("archive.max-inflated-bytes", String.valueOf(1 << 20)).build())) {
+      assertThatThrownBy(() -> capped.list(Location.parse(file + "!/")))
+          .isInstanceOf(io.tfgw.core.CorruptInputException.class)
+          .hasMessageContaining("archive.max-inflated-bytes limit of 1048576 bytes");
+    }
+    // without the cap it is just a file of zeros
+    assertThat(storage.inputFile(Location.parse(file + "!/zeros.bin")).length()).isEqualTo(8 << 20);
+  }
+
+  @Test
+  void inflationLimitsTakeTheSmallestBound() {
+    assertThat(InflationLimit.of(1000, Long.MAX_VALUE, java.util.OptionalLong.empty()).bytes())
+        .isEqualTo(1000 * InflationLimit.MAX_RATIO + 65_536);
+    assertThat(InflationLimit.of(1L << 40, (1L << 30) + InflationLimit.DISK_RESERVE, java.util.OptionalLong.empty()))
+        .satisfies(l -> assertThat(l.bytes()).isEqualTo(1L << 30))
+        .satisfies(l -> assertThat(l.reason()).contains("free for temp files"));
+    assertThat(InflationLimit.of(1L << 40, Long.MAX_VALUE, java.util.OptionalLong.of(5)).bytes()).isEqualTo(5);
+    // no overflow on absurd sizes
+    assertThat(InflationLimit.of(Long.MAX_VALUE / 2, Long.MAX_VALUE, java.util.OptionalLong.empty()).bytes())
+        .isEqualTo(Long.MAX_VALUE - InflationLimit.DISK_RESERVE);
+  }
 }

@@ -31,4 +31,20 @@ class S3SettingsTest {
     assertThatThrownBy(() -> S3Settings.from(StorageOptions.builder().set("s3.part-size", "lots").build(), Map.of()))
         .hasMessageContaining("whole number");
   }
+
+  @Test
+  void timeoutsAreBoundedAndConfigurable() {
+    assertThat(S3Settings.from(StorageOptions.defaults(), Map.of()).socketTimeout()).isEqualTo(java.time.Duration.ofSeconds(60));
+    assertThat(S3Settings.from(StorageOptions.builder().set("s3.socket-timeout-ms", "1500").build(), Map.of())
+        .socketTimeout()).isEqualTo(java.time.Duration.ofMillis(1500));
+  }
+
+  @Test
+  void printedSettingsAndOptionsNeverShowTheSecret() {
+    String secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+    StorageOptions options = StorageOptions.builder().set("s3.access-key-id", "AKIDEXAMPLE")
+        .set("s3.secret-access-key", secret).set("s3.session-token", "tok-123").build();
+    assertThat(options.toString()).doesNotContain(secret).doesNotContain("tok-123").contains("AKIDEXAMPLE");
+    assertThat(S3Settings.from(options, Map.of()).toString()).doesNotContain(secret).contains("****");
+  }
 }
