@@ -40,6 +40,7 @@ import java.util.Set;
 public final class CheckpointConverter {
   private final Storage storage;
 
+  /** A converter reading and writing through {@code storage}. */
   public CheckpointConverter(Storage storage) {
     this.storage = storage;
   }
