@@ -2,6 +2,7 @@ package io.tfgw;
 
 import io.tfgw.converters.Checkpoints;
 import io.tfgw.converters.convert.CheckpointConverter;
+import io.tfgw.converters.convert.ConvertListener;
 import io.tfgw.converters.convert.ConvertOptions;
 import io.tfgw.converters.convert.ConvertResult;
 import io.tfgw.converters.convert.ModelConverter;
@@ -41,12 +42,12 @@ public final class Tfgw implements AutoCloseable {
     this.storage = storage;
   }
 
-  /** With the default storage settings (AWS default chains and environment for S3). */
+  /** A facade with the default storage settings (AWS default chains and environment for S3). */
   public static Tfgw create() {
     return new Tfgw(StorageRouter.create());
   }
 
-  /** With storage settings, e.g. {@code s3.endpoint} and {@code s3.path-style} for an S3-compatible store. */
+  /** A facade with storage settings, e.g. {@code s3.endpoint} and {@code s3.path-style} for an S3-compatible store. */
   public static Tfgw create(StorageOptions options) {
     return new Tfgw(StorageRouter.create(options));
   }
@@ -61,23 +62,38 @@ public final class Tfgw implements AutoCloseable {
     return Checkpoints.open(storage, Location.parse(location));
   }
 
-  /** What {@code tfgw inspect [--hash]} reports. */
+  /** Describes a checkpoint or model (format, variables, signatures), as {@code tfgw inspect [--hash]} reports it. */
   public InspectReport inspect(String location, boolean hash) {
     return new Inspector(storage).inspect(Location.parse(location), InspectOptions.defaults().withHash(hash));
   }
 
-  /** {@code tfgw convert SRC DST --to v1|v2}; options for renames, partitions and more. */
+  /**
+   * Converts a checkpoint to V1 or V2, as {@code tfgw convert SRC DST --to v1|v2} does; the options hold renames,
+   * filters, partitions and more ({@link ConvertOptions#to(String)} for the defaults).
+   */
   public ConvertResult convert(String source, String destination, ConvertOptions options) {
     return new CheckpointConverter(storage).convert(Location.parse(source), Location.parse(destination), options);
   }
 
-  /** {@code tfgw convert SRC DST --to savedmodel --outputs ...} (checkpoint + .meta, frozen graph, SavedModel). */
+  /**
+   * As {@link #convert(String, String, ConvertOptions)}, telling {@code listener} about every tensor written (for a
+   * progress bar).
+   */
+  public ConvertResult convert(String source, String destination, ConvertOptions options, ConvertListener listener) {
+    return new CheckpointConverter(storage).convert(Location.parse(source), Location.parse(destination), options,
+        listener);
+  }
+
+  /**
+   * Writes a SavedModel for TF Serving, as {@code tfgw convert SRC DST --to savedmodel --outputs ...} does (from a
+   * checkpoint + .meta, a frozen graph, a SavedModel or a Keras .h5).
+   */
   public ModelConverter.Result toSavedModel(String source, String destination, List<String> outputs) {
     return new ModelConverter(storage).toSavedModel(Location.parse(source), Location.parse(destination), List.of(),
         outputs, null, null, false, 0);
   }
 
-  /** {@code tfgw convert SRC DST --to frozen --outputs ...}. */
+  /** Freezes a model into one GraphDef file, as {@code tfgw convert SRC DST --to frozen --outputs ...} does. */
   public ModelConverter.Result toFrozen(String source, String destination, List<String> outputs) {
     return new ModelConverter(storage).toFrozen(Location.parse(source), Location.parse(destination), outputs, null,
         null);
@@ -88,12 +104,15 @@ public final class Tfgw implements AutoCloseable {
     return VerifiableModels.load(storage, Location.parse(location), null);
   }
 
-  /** {@code tfgw verify A B --samples N --seed S} on A's serving signature. */
+  /**
+   * Runs two models on the same generated inputs and compares their outputs bit for bit, as
+   * {@code tfgw verify A B --samples N --seed S} does on A's serving signature.
+   */
   public Verifier.Report verify(String a, String b, int samples, long seed) {
     return verify(a, b, samples, seed, List.of());
   }
 
-  /** {@code tfgw verify A B --samples N --seed S --outputs ...}, for models without signatures (.meta, frozen). */
+  /** As {@link #verify(String, String, int, long)} on the named outputs, for models without signatures (.meta, frozen). */
   public Verifier.Report verify(String a, String b, int samples, long seed, List<String> outputs) {
     try (Model ma = model(a); Model mb = model(b)) {
       return Verifier.verify(ma, mb, null, Verifier.samples(ma, null, samples, seed), outputs);
@@ -105,6 +124,7 @@ public final class Tfgw implements AutoCloseable {
     storage.commit();
   }
 
+  /** Closes the storage backends (S3 clients, open archives); outputs not yet committed are discarded. */
   @Override
   public void close() {
     storage.close();

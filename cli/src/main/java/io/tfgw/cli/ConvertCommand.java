@@ -189,7 +189,8 @@ final class ConvertCommand implements Callable<Integer> {
           ConvertOptions options = ConvertOptions.to(to).withNames(names).withMergePartitions(mergePartitions)
               .withAll(all).withCarryMeta(!noMeta).withMaxShardBytes(maxShardSize == null ? 0 : parseSize(maxShardSize))
               .withDestinationIsDirectory(dstIsDir);
-          ConvertResult result = new CheckpointConverter(storage).convert(src, dst, options);
+          ConvertResult result = new CheckpointConverter(storage).convert(src, dst, options,
+              ProgressLine.forConvert(common.quiet || json));
           describeCheckpoints(result, report);
           check = () -> verifyCheckpoints(storage, result.checkpoints().stream()
               .map(c -> new Location[] {c.source(), c.destination()}).toList(), names, report);

@@ -6,7 +6,10 @@ import io.tfgw.converters.manage.Transfer;
 import io.tfgw.core.storage.Location;
 import io.tfgw.core.storage.StorageRouter;
 import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -40,22 +43,50 @@ final class CpCommand implements Callable<Integer> {
   @Option(names = {"-j", "--parallel"}, paramLabel = "N", defaultValue = "4", description = "Files copied at once (default 4).")
   int parallel;
 
+  @Option(names = "--json", description = "Print one JSON object: source, destination, files, bytes, "
+      + "verified_by_store, transfers.")
+  boolean json;
+
   @Override
   public Integer call() {
     CopyResult result;
+    List<Transfer> plan;
     try (StorageRouter storage = common.storage()) {
       Copier copier = new Copier(storage, parallel);
       boolean intoDirectory = destination.endsWith("/") || destination.endsWith("!");
-      List<Transfer> plan = copier.plan(Location.parse(source), Location.parse(destination), intoDirectory, recursive);
-      result = copier.copy(plan, ProgressLine.forTerminal(common.quiet));
+      plan = copier.plan(Location.parse(source), Location.parse(destination), intoDirectory, recursive);
+      result = copier.copy(plan, ProgressLine.forCopy(common.quiet || json));
       storage.commit();
     }
-    if (!common.quiet) {
+    if (json) {
+      PrintWriter out = spec.commandLine().getOut();
+      out.println(Json.write(toJson(result, plan)));
+      out.flush();
+    } else if (!common.quiet) {
       PrintWriter out = spec.commandLine().getOut();
       out.println("copied " + result.files() + (result.files() == 1 ? " file, " : " files, ") + Sizes.human(result.bytes())
           + " (crc32c verified" + (result.verifiedByStore() > 0 ? ", " + result.verifiedByStore() + " by the store" : "") + ")");
       out.flush();
     }
     return 0;
+  }
+
+  private Map<String, Object> toJson(CopyResult result, List<Transfer> plan) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("source", Location.parse(source).toString());
+    m.put("destination", Location.parse(destination).toString());
+    m.put("files", result.files());
+    m.put("bytes", result.bytes());
+    m.put("verified_by_store", result.verifiedByStore());
+    List<Map<String, Object>> transfers = new ArrayList<>();
+    for (Transfer t : plan) {
+      Map<String, Object> e = new LinkedHashMap<>();
+      e.put("source", t.source().toString());
+      e.put("destination", t.destination().toString());
+      e.put("bytes", t.length());
+      transfers.add(e);
+    }
+    m.put("transfers", transfers);
+    return m;
   }
 }

@@ -38,11 +38,31 @@ public final class Main implements Runnable {
     CommandLine cl = new CommandLine(new Main());
     cl.setOut(out);
     cl.setErr(err);
+    cl.setParameterExceptionHandler(Main::reportUsageError);
     cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
       boolean debug = commandLine.getParseResult() != null && commandLine.getParseResult().hasMatchedOption("--debug");
       return reportError(ex, debug, commandLine.getErr());
     });
     return cl.execute(args);
+  }
+
+  /**
+   * A usage mistake: one {@code error: ...} line (with picocli's suggestions for a mistyped option or command) and
+   * where to find help; the whole usage text only when no command was given at all.
+   */
+  private static int reportUsageError(CommandLine.ParameterException ex, String[] args) {
+    CommandLine cmd = ex.getCommandLine();
+    PrintWriter err = cmd.getErr();
+    err.println("error: " + ex.getMessage());
+    CommandLine.UnmatchedArgumentException.printSuggestions(ex, err);
+    if (cmd.getParent() == null) {
+      err.println();
+      cmd.usage(err);
+    } else {
+      err.println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for its options and examples.");
+    }
+    err.flush();
+    return cmd.getCommandSpec().exitCodeOnInvalidInput();
   }
 
   static int reportError(Throwable ex, boolean debug, PrintWriter err) {

@@ -6,7 +6,10 @@ import io.tfgw.converters.manage.Pruner;
 import io.tfgw.core.storage.Location;
 import io.tfgw.core.storage.StorageRouter;
 import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -38,6 +41,9 @@ final class PruneCommand implements Callable<Integer> {
   @Option(names = {"-n", "--dry-run"}, description = "Show what would be deleted, delete nothing.")
   boolean dryRun;
 
+  @Option(names = "--json", description = "Print one JSON object: location, dry_run, deleted, kept, preserved, unlisted.")
+  boolean json;
+
   @Override
   public Integer call() {
     PrunePlan plan;
@@ -50,7 +56,9 @@ final class PruneCommand implements Callable<Integer> {
       }
     }
     PrintWriter out = spec.commandLine().getOut();
-    if (!common.quiet) {
+    if (json) {
+      out.println(Json.write(toJson(plan)));
+    } else if (!common.quiet) {
       String verb = dryRun ? "would delete" : "deleted";
       for (CheckpointEntry c : plan.deleted()) {
         out.println(verb + " " + c.name() + " (" + c.files().size() + " files, " + Sizes.human(c.bytes()) + ")");
@@ -66,6 +74,27 @@ final class PruneCommand implements Callable<Integer> {
     }
     out.flush();
     return 0;
+  }
+
+  private Map<String, Object> toJson(PrunePlan plan) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("location", plan.directory().toString());
+    m.put("dry_run", dryRun);
+    List<Map<String, Object>> deleted = new ArrayList<>();
+    for (CheckpointEntry c : plan.deleted()) {
+      Map<String, Object> e = new LinkedHashMap<>();
+      e.put("name", c.name());
+      e.put("prefix", c.prefix().toString());
+      e.put("step", c.step());
+      e.put("files", c.files().size());
+      e.put("bytes", c.bytes());
+      deleted.add(e);
+    }
+    m.put("deleted", deleted);
+    m.put("kept", plan.kept().stream().map(CheckpointEntry::name).toList());
+    m.put("preserved", plan.preserved().stream().map(CheckpointEntry::name).toList());
+    m.put("unlisted", plan.unlisted().stream().map(CheckpointEntry::name).toList());
+    return m;
   }
 
   private static String names(List<CheckpointEntry> list) {

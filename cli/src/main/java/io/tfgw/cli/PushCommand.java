@@ -6,6 +6,8 @@ import io.tfgw.converters.manage.Pusher;
 import io.tfgw.core.storage.Location;
 import io.tfgw.core.storage.StorageRouter;
 import java.io.PrintWriter;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -37,17 +39,30 @@ final class PushCommand implements Callable<Integer> {
   @Option(names = {"-j", "--parallel"}, paramLabel = "N", defaultValue = "4", description = "Files copied at once (default 4).")
   int parallel;
 
+  @Option(names = "--json", description = "Print one JSON object: model, base, version, version_directory, files, bytes.")
+  boolean json;
+
   @Override
   public Integer call() {
     PushResult result;
     try (StorageRouter storage = common.storage()) {
       Pusher pusher = new Pusher(storage, new Copier(storage, parallel));
       result = pusher.push(Location.parse(model), Location.parse(base),
-          version == null ? OptionalLong.empty() : OptionalLong.of(version), ProgressLine.forTerminal(common.quiet));
+          version == null ? OptionalLong.empty() : OptionalLong.of(version), ProgressLine.forCopy(common.quiet || json));
       storage.commit();
     }
     PrintWriter out = spec.commandLine().getOut();
-    if (!common.quiet) {
+    if (json) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("model", Location.parse(model).toString());
+      m.put("base", Location.parse(base).toString());
+      m.put("version", result.version());
+      m.put("version_directory", result.versionDirectory().toString());
+      m.put("files", result.copy().files());
+      m.put("bytes", result.copy().bytes());
+      m.put("verified_by_store", result.copy().verifiedByStore());
+      out.println(Json.write(m));
+    } else if (!common.quiet) {
       out.println("pushed version " + result.version() + " to " + result.versionDirectory() + " ("
           + result.copy().files() + " files, " + Sizes.human(result.copy().bytes()) + ", crc32c verified)");
     } else {

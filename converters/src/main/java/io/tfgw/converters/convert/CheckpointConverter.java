@@ -40,11 +40,21 @@ import java.util.Set;
 public final class CheckpointConverter {
   private final Storage storage;
 
+  /** A converter reading and writing through {@code storage}. */
   public CheckpointConverter(Storage storage) {
     this.storage = storage;
   }
 
+  /** Converts {@code source} into {@code destination} as {@code options} say; see {@link #convert(Location, Location, ConvertOptions, ConvertListener)}. */
   public ConvertResult convert(Location source, Location destination, ConvertOptions options) {
+    return convert(source, destination, options, ConvertListener.NONE);
+  }
+
+  /**
+   * Converts the checkpoint at {@code source} (a prefix, any of its files, or a directory with a {@code checkpoint}
+   * state file) to {@code options.format()} at {@code destination}, telling {@code listener} how it advances.
+   */
+  public ConvertResult convert(Location source, Location destination, ConvertOptions options, ConvertListener listener) {
     if (!options.format().equals("v1") && !options.format().equals("v2")) {
       throw new IllegalArgumentException("CheckpointConverter writes v1 or v2, not " + options.format());
     }
@@ -87,7 +97,7 @@ public final class CheckpointConverter {
 
     List<ConvertResult.Converted> done = new ArrayList<>();
     for (int i = 0; i < sources.size(); i++) {
-      done.add(convertOne(sources.get(i), destinations.get(i), options));
+      done.add(convertOne(sources.get(i), destinations.get(i), options, listener));
     }
     Location writtenState = writeState(destinations, destinations.get(destinations.size() - 1));
     return new ConvertResult(done, writtenState, notes);
@@ -103,7 +113,8 @@ public final class CheckpointConverter {
     return storage.exists(inDir) ? inDir : null;
   }
 
-  private ConvertResult.Converted convertOne(Resolved source, Location dest, ConvertOptions options) {
+  private ConvertResult.Converted convertOne(Resolved source, Location dest, ConvertOptions options,
+      ConvertListener listener) {
     Location prefix = source.target();
     try (CheckpointReader reader = Checkpoints.open(storage, source)) {
       List<NamePlan.Entry> plan = options.names().apply(reader.tensors());
@@ -126,16 +137,17 @@ public final class CheckpointConverter {
 
       List<Location> files = new ArrayList<>();
       long bytes = 0;
+      listener.started(plan.size(), plan.stream().mapToLong(e -> byteSize(e.source())).sum());
       if (v1) {
         try (V1Writer w = new V1Writer(storage, dest)) {
-          bytes = addAll(reader, plan, w, options, null);
+          bytes = addAll(reader, plan, w, options, null, listener);
           w.commit();
         }
         files.add(dest);
       } else {
         ShardPlan shards = planShards(plan, options);
         try (BundleWriter w = new BundleWriter(storage, dest, shards.numShards(), 1)) {
-          bytes = addAll(reader, plan, w, options, shards);
+          bytes = addAll(reader, plan, w, options, shards, listener);
           w.commit();
         }
         for (int s = 0; s < shards.numShards(); s++) {
@@ -170,8 +182,13 @@ public final class CheckpointConverter {
     return ShardPlan.bySize(sizes, options.maxShardBytes());
   }
 
+  /** A tensor's in-memory size; 0 for variable-size dtypes (strings). */
+  private static long byteSize(TensorInfo t) {
+    return t.dtype().isFixedSize() ? t.shape().byteSize(t.dtype()) : 0;
+  }
+
   private static long addAll(CheckpointReader reader, List<NamePlan.Entry> plan, CheckpointWriter writer,
-      ConvertOptions options, ShardPlan shards) {
+      ConvertOptions options, ShardPlan shards, ConvertListener listener) {
     long bytes = 0;
     for (int i = 0; i < plan.size(); i++) {
       NamePlan.Entry e = plan.get(i);
@@ -190,9 +207,8 @@ public final class CheckpointConverter {
       } else {
         writer.add(e.name(), reader.read(src.name()));
       }
-      if (src.dtype().isFixedSize()) {
-        bytes += src.shape().byteSize(src.dtype());
-      }
+      bytes += byteSize(src);
+      listener.tensorDone(e.name(), byteSize(src));
     }
     return bytes;
   }

@@ -49,6 +49,7 @@ public final class ModelConverter {
   public record Result(Location source, String sourceFormat, Location destination, String format, List<String> outputs,
       int nodes, int variables, long bytes, List<String> notes) {}
 
+  /** A converter reading and writing through {@code storage}. */
   public ModelConverter(Storage storage) {
     this.storage = storage;
   }

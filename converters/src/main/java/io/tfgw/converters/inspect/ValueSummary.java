@@ -46,14 +46,17 @@ public final class ValueSummary {
     this.stats = stats;
   }
 
+  /** The tensor's name. */
   public String name() {
     return name;
   }
 
+  /** The tensor's dtype. */
   public DType dtype() {
     return dtype;
   }
 
+  /** The tensor's shape. */
   public Shape shape() {
     return shape;
   }
@@ -63,14 +66,17 @@ public final class ValueSummary {
     return values;
   }
 
+  /** Whether {@link #values()} stops at {@link #MAX_VALUES} elements. */
   public boolean truncated() {
     return truncated;
   }
 
+  /** Statistics over every element. */
   public Stats stats() {
     return stats;
   }
 
+  /** Reads every element of {@code data} once: statistics, and the first {@link #MAX_VALUES} values. */
   public static ValueSummary of(String name, TensorData data) {
     DType dtype = data.dtype();
     long n = data.shape().numElements();

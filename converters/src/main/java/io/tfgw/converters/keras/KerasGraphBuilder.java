@@ -132,7 +132,9 @@ public final class KerasGraphBuilder {
     if (!unsupported.isEmpty()) {
       throw new UnsupportedInputException(reader.location() + ": " + unsupported.size() + " of the model's "
           + config.layers().size() + " layers cannot be converted to a TensorFlow graph yet: "
-          + String.join(", ", unsupported) + ". Supported layers: " + String.join(", ", new java.util.TreeSet<>(SUPPORTED)));
+          + String.join(", ", unsupported) + ". Its weights still convert on their own (tfgw convert "
+          + reader.location() + " DIR/model.ckpt --to v2, or --to safetensors). Supported layers: "
+          + String.join(", ", new java.util.TreeSet<>(SUPPORTED)));
     }
     return new KerasGraphBuilder(config, reader).build();
   }

@@ -45,6 +45,8 @@ public final class Model implements AutoCloseable {
   private Session session;
 
   /**
+   * A model from its parts, as the loaders build it.
+   *
    * @param format {@code savedmodel}, {@code frozen} or {@code meta}
    * @param checkpoint the variables' values, or null (frozen graphs)
    * @param restore how the graph restores them, or null (then variables read checkpoint tensors of their name)
@@ -73,6 +75,7 @@ public final class Model implements AutoCloseable {
     return new Model("frozen", null, graph, Map.of(), null, null, List.of());
   }
 
+  /** The format it was loaded from: {@code savedmodel}, {@code frozen} or {@code meta}. */
   public String format() {
     return format;
   }
@@ -82,6 +85,7 @@ public final class Model implements AutoCloseable {
     return location;
   }
 
+  /** The graph the runtime executes. */
   public GraphDef graph() {
     return graph;
   }
@@ -103,10 +107,12 @@ public final class Model implements AutoCloseable {
     return out;
   }
 
+  /** The variables' values, when the model has any outside its graph. */
   public Optional<CheckpointReader> checkpoint() {
     return Optional.ofNullable(checkpoint);
   }
 
+  /** How the graph restores its variables from the checkpoint (its restore op), when it does. */
   public Optional<Restore> restore() {
     return Optional.ofNullable(restore);
   }
@@ -301,6 +307,7 @@ public final class Model implements AutoCloseable {
     return parts.isEmpty() ? "none" : String.join(", ", parts);
   }
 
+  /** Closes the runtime session and the checkpoint. */
   @Override
   public void close() {
     if (checkpoint != null) {

@@ -89,7 +89,8 @@ public final class Resolver {
             + "checkpoint index");
       default:
         throw new UnsupportedInputException(file + " is not a file tfgw recognises: not a TensorFlow checkpoint "
-            + "(V1 file, V2 .index/.data), SavedModel, GraphDef/.meta, Keras HDF5 or safetensors file");
+            + "(V1 file, V2 .index/.data), SavedModel, GraphDef/.meta, Keras HDF5 or safetensors file. Give a "
+            + "checkpoint's prefix or one of its files, a SavedModel directory, a .pb, .meta, .h5 or .safetensors file");
     }
   }
 
@@ -208,7 +209,11 @@ public final class Resolver {
         String there = describeCheckpointsIn(loc.parent());
         if (!there.equals("no checkpoints")) {
           msg.append("; checkpoints in ").append(loc.parent()).append(": ").append(there);
+        } else {
+          msg.append("; check the path (tfgw ls ").append(loc.parent()).append(" lists what is there)");
         }
+      } else if (!loc.parent().isRoot()) {
+        msg.append("; ").append(loc.parent()).append(" does not exist either: check the path");
       }
     }
     return new LocationNotFoundException(loc, msg.toString());

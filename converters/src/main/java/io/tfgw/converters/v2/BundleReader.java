@@ -325,7 +325,8 @@ public final class BundleReader implements CheckpointReader {
 
   static String detailFor(String where, String detail) {
     return "Checksum does not match for " + where + ": " + detail
-        + ". The data file is corrupt, or the .index and .data files come from different saves.";
+        + ". The data file is corrupt, or the .index and .data files come from different saves: copy all files of "
+        + "the checkpoint again, together, from where they were written (tfgw cp checks every copy).";
   }
 
   @Override

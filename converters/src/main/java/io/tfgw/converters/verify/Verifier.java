@@ -32,6 +32,7 @@ public final class Verifier {
   /** All outputs over all samples; {@code identical} when every output of every sample is bit-identical. */
   public record Report(List<Comparison> outputs, int samples, boolean identical) {}
 
+  /** Runs both models on every sample (inputs by signature key or tensor name) and compares the {@code outputs} (default: the signature's) bit for bit. */
   public static Report verify(Model a, Model b, String signature, List<Map<String, Tensor>> samples, List<String> outputs) {
     Signature sigA = a.signature(signature);
     Map<String, Comparison> merged = new LinkedHashMap<>();

@@ -23,6 +23,7 @@ public interface CheckpointReader extends AutoCloseable {
   /** Every tensor, sorted by name; partitioned variables appear once, with their slices. */
   List<TensorInfo> tensors();
 
+  /** Metadata of the tensor with this name, if the checkpoint has one. */
   default Optional<TensorInfo> tensor(String name) {
     return tensors().stream().filter(t -> t.name().equals(name)).findFirst();
   }
@@ -48,6 +49,7 @@ public interface CheckpointReader extends AutoCloseable {
     return SliceAssembler.assemble(info.name(), info.dtype(), info.shape(), parts);
   }
 
+  /** Releases the open files. */
   @Override
   void close();
 }

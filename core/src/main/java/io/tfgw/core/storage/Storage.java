@@ -11,8 +11,10 @@ import java.util.List;
  * else, so every format works on every backend.
  */
 public interface Storage extends AutoCloseable {
+  /** A file to read (it need not exist: {@link InputFile#exists()} tells). */
   InputFile inputFile(Location location);
 
+  /** A file to write, atomically: it appears complete when its stream is committed. */
   OutputFile outputFile(Location location);
 
   /**
@@ -44,5 +46,6 @@ public interface Storage extends AutoCloseable {
   }
 
   @Override
+  /** Releases the backend's resources (clients, thread pools). */
   default void close() {}
 }

@@ -16,18 +16,22 @@ public final class StorageOptions {
     this.values = Collections.unmodifiableMap(new LinkedHashMap<>(values));
   }
 
+  /** No settings: every backend uses its defaults. */
   public static StorageOptions defaults() {
     return new StorageOptions(Map.of());
   }
 
+  /** A builder to set options one by one. */
   public static Builder builder() {
     return new Builder();
   }
 
+  /** The value set for a key, if any. */
   public Optional<String> get(String key) {
     return Optional.ofNullable(values.get(key));
   }
 
+  /** Every option set, in the order set (unmodifiable). */
   public Map<String, String> asMap() {
     return values;
   }
@@ -44,9 +48,11 @@ public final class StorageOptions {
     return b.append('}').toString();
   }
 
+  /** Collects options for {@link StorageOptions}. */
   public static final class Builder {
     private final Map<String, String> values = new LinkedHashMap<>();
 
+    /** Sets a key; a null value leaves it unset (so optional flags pass through). */
     public Builder set(String key, String value) {
       if (value != null) {
         values.put(key, value);
@@ -54,6 +60,7 @@ public final class StorageOptions {
       return this;
     }
 
+    /** The options set so far. */
     public StorageOptions build() {
       return new StorageOptions(values);
     }

@@ -33,10 +33,12 @@ public final class StorageRouter implements Storage {
     return router;
   }
 
+  /** A router over every backend on the class path, with the default settings (environment, AWS default chains). */
   public static StorageRouter create() {
     return create(StorageOptions.defaults());
   }
 
+  /** Adds a backend for the provider's schemes (replacing any registered for them); returns this router. */
   public StorageRouter register(StorageProvider provider) {
     for (String scheme : provider.schemes()) {
       providers.put(scheme, provider);
@@ -44,6 +46,7 @@ public final class StorageRouter implements Storage {
     return this;
   }
 
+  /** The settings the backends are created with. */
   public StorageOptions options() {
     return options;
   }

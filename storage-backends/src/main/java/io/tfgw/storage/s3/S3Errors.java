@@ -15,7 +15,8 @@ final class S3Errors {
     return e instanceof S3Exception s && s.statusCode() == 404;
   }
 
-  static StorageException of(String action, Location location, SdkException e) {
+  /** The message for {@code e}, raised while trying to {@code action} (read, write, list, delete) {@code location}. */
+  static StorageException of(String action, Location location, SdkException e, S3Settings settings) {
     if (e instanceof S3Exception s) {
       String code = s.awsErrorDetails() != null ? s.awsErrorDetails().errorCode() : null;
       int status = s.statusCode();
@@ -26,8 +27,13 @@ final class S3Errors {
       if (status == 404) {
         return new LocationNotFoundException(location, "No such file: " + location);
       }
+      if ("InvalidAccessKeyId".equals(code) || "SignatureDoesNotMatch".equals(code)) {
+        return new StorageException("Access denied: cannot " + action + " " + location + " (" + code + "): the store "
+            + ("InvalidAccessKeyId".equals(code) ? "does not know the access key" : "rejects the secret key given with the access key")
+            + ". Check the credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE).", e);
+      }
       if (status == 403) {
-        return new StorageException("Access denied: cannot " + action + " " + location + " (" + (code != null ? code : "403")
+        return new StorageException("Access denied: cannot " + action + " " + location + " (" + (code != null ? code : "HTTP 403")
             + "). Check the credentials (AWS_ACCESS_KEY_ID / AWS_PROFILE) and the bucket's permissions.", e);
       }
       if (status == 301 || "PermanentRedirect".equals(code) || "AuthorizationHeaderMalformed".equals(code)) {
@@ -47,7 +53,40 @@ final class S3Errors {
       return new StorageException("Cannot " + action + " " + location + ": no AWS credentials found. Set "
           + "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or run where an instance role is available.", e);
     }
+    String endpoint = settings.endpoint().map(Object::toString).orElse(null);
+    String unreachable = unreachable(e);
+    if (unreachable != null) {
+      return new StorageException("Cannot " + action + " " + location + ": " + (endpoint != null
+          ? "the S3 endpoint " + endpoint : "S3") + " " + unreachable + attempts(msg) + ". " + (endpoint != null
+          ? "Check --endpoint (or AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL) and that the server is running."
+          : "Check the network, or set --endpoint for an S3-compatible store."), e);
+    }
     return new StorageException("Cannot " + action + " " + location + ": " + msg
         + " (check the network, and --endpoint / AWS_ENDPOINT_URL for S3-compatible stores)", e);
+  }
+
+  /** What went wrong reaching the server (refused, unknown host, timed out), or null for other failures. */
+  private static String unreachable(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof java.net.ConnectException) {
+        return "refuses connections";
+      }
+      if (t instanceof java.net.UnknownHostException) {
+        return "has a host name that does not resolve (" + t.getMessage() + ")";
+      }
+      if (t instanceof java.net.SocketTimeoutException) {
+        return "does not answer (timed out)";
+      }
+      if (t instanceof java.net.NoRouteToHostException) {
+        return "cannot be reached (no route to host)";
+      }
+    }
+    return null;
+  }
+
+  /** " (tried N times)" from the SDK's "(SDK Attempt Count: N)", or nothing. */
+  private static String attempts(String msg) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("SDK Attempt Count: (\\d+)").matcher(msg);
+    return m.find() && !m.group(1).equals("1") ? " (tried " + m.group(1) + " times)" : "";
   }
 }

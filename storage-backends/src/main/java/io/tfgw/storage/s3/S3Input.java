@@ -56,7 +56,7 @@ final class S3Input implements RandomAccessInput {
         }
       });
     } catch (SdkException e) {
-      throw S3Errors.of("read", location, e);
+      throw S3Errors.of("read", location, e, storage.settings());
     }
   }
 

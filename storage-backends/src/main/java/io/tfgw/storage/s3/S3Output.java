@@ -91,7 +91,7 @@ final class S3Output extends AtomicOutputStream {
         uploadId = storage.client().createMultipartUpload(b -> b.bucket(location.authority()).key(location.path())
             .checksumAlgorithm(ChecksumAlgorithm.CRC32_C)).uploadId();
       } catch (SdkException e) {
-        throw S3Errors.of("write", location, e);
+        throw S3Errors.of("write", location, e, storage.settings());
       }
     }
     byte[] data = buffer;
@@ -148,7 +148,7 @@ final class S3Output extends AtomicOutputStream {
     } catch (ExecutionException e) {
       abortUpload();
       Throwable cause = e.getCause();
-      throw cause instanceof SdkException s ? S3Errors.of("write", location, s)
+      throw cause instanceof SdkException s ? S3Errors.of("write", location, s, storage.settings())
           : new StorageException("Cannot write " + location + ": " + cause.getMessage(), cause);
     } catch (InterruptedException e) {
       abortUpload();
@@ -156,7 +156,7 @@ final class S3Output extends AtomicOutputStream {
       throw new StorageException("Interrupted while writing " + location);
     } catch (SdkException e) {
       abortUpload();
-      throw S3Errors.of("write", location, e);
+      throw S3Errors.of("write", location, e, storage.settings());
     } catch (RuntimeException e) {
       abortUpload();
       throw e;

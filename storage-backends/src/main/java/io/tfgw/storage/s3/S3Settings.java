@@ -89,7 +89,7 @@ public record S3Settings(Optional<URI> endpoint, boolean pathStyle, Optional<Str
   S3Client newClient() {
     S3ClientBuilder b = S3Client.builder()
         .httpClient(UrlConnectionHttpClient.builder()
-            .connectionTimeout(Duration.ofSeconds(10))
+            .connectionTimeout(Duration.ofSeconds(3)) // a dropped connection fails in 5 x 3 s, not minutes
             .socketTimeout(socketTimeout)
             .build())
         .overrideConfiguration(ClientOverrideConfiguration.builder()

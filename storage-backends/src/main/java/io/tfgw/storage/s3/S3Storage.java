@@ -128,7 +128,7 @@ public final class S3Storage implements Storage, FileTimes, StoredChecksums {
     try {
       return client.headObject(b -> b.bucket(location.authority()).key(location.path()));
     } catch (SdkException e) {
-      throw S3Errors.of("read", location, e);
+      throw S3Errors.of("read", location, e, settings);
     }
   }
 
@@ -169,7 +169,7 @@ public final class S3Storage implements Storage, FileTimes, StoredChecksums {
         }
       }
     } catch (SdkException e) {
-      throw S3Errors.of("list", directory, e);
+      throw S3Errors.of("list", directory, e, settings);
     }
     return out;
   }
@@ -186,7 +186,7 @@ public final class S3Storage implements Storage, FileTimes, StoredChecksums {
       if (S3Errors.isNotFound(e) && !(e.getMessage() != null && e.getMessage().contains("NoSuchBucket"))) {
         return false;
       }
-      throw S3Errors.of("read", location, e);
+      throw S3Errors.of("read", location, e, settings);
     }
   }
 
@@ -196,7 +196,7 @@ public final class S3Storage implements Storage, FileTimes, StoredChecksums {
     try {
       return client.listObjectsV2(b -> b.bucket(location.authority()).prefix(prefix).maxKeys(1)).keyCount() > 0;
     } catch (SdkException e) {
-      throw S3Errors.of("list", location, e);
+      throw S3Errors.of("list", location, e, settings);
     }
   }
 
@@ -207,7 +207,7 @@ public final class S3Storage implements Storage, FileTimes, StoredChecksums {
       client.deleteObject(b -> b.bucket(location.authority()).key(location.path()));
     } catch (SdkException e) {
       if (!S3Errors.isNotFound(e)) {
-        throw S3Errors.of("delete", location, e);
+        throw S3Errors.of("delete", location, e, settings);
       }
     }
   }
@@ -227,7 +227,7 @@ public final class S3Storage implements Storage, FileTimes, StoredChecksums {
     try {
       h = client.headObject(b -> b.bucket(location.authority()).key(location.path()).checksumMode(ChecksumMode.ENABLED));
     } catch (SdkException e) {
-      throw S3Errors.of("read", location, e);
+      throw S3Errors.of("read", location, e, settings);
     }
     String value = h.checksumCRC32C();
     if (value == null || value.contains("-") || h.checksumType() == ChecksumType.COMPOSITE) {
