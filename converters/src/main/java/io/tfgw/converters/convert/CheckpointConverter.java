@@ -251,8 +251,24 @@ public final class CheckpointConverter {
    * checkpoints added to those already listed there that still exist, the latest converted one as latest.
    */
   private Location writeState(List<Location> destinations, Location latest) {
+    Location stateFile = latest.parent().resolve(CheckpointStateFile.NAME);
+    // read, merge, write only if nobody changed it meanwhile (a prune, a training job's save): else merge again
+    for (int attempt = 1; ; attempt++) {
+      java.util.Optional<String> version = CheckpointStateFile.version(storage, stateFile);
+      CheckpointState state = mergedState(destinations, latest, stateFile);
+      try {
+        CheckpointStateFile.writeIf(storage, stateFile, version, state);
+        return stateFile;
+      } catch (io.tfgw.core.storage.ConcurrentWriteException e) {
+        if (attempt == 5) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  private CheckpointState mergedState(List<Location> destinations, Location latest, Location stateFile) {
     Location dir = latest.parent();
-    Location stateFile = dir.resolve(CheckpointStateFile.NAME);
     Set<String> paths = new LinkedHashSet<>();
     if (storage.exists(stateFile)) {
       try {
@@ -278,8 +294,6 @@ public final class CheckpointConverter {
     paths.add(latest.fileName());
     CheckpointState.Builder state = CheckpointState.newBuilder().setModelCheckpointPath(latest.fileName());
     state.addAllAllModelCheckpointPaths(paths);
-    String text = TextFormat.printer().printToString(state.build());
-    storage.outputFile(stateFile).write(text.getBytes(StandardCharsets.UTF_8));
-    return stateFile;
+    return state.build();
   }
 }

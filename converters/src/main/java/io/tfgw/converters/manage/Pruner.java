@@ -1,7 +1,7 @@
 package io.tfgw.converters.manage;
 
-import com.google.protobuf.TextFormat;
 import io.tfgw.converters.resolve.CheckpointStateFile;
+import io.tfgw.core.storage.ConcurrentWriteException;
 import io.tfgw.converters.v2.BundleFiles;
 import io.tfgw.core.WrongInputException;
 import io.tfgw.core.storage.FileEntry;
@@ -9,10 +9,10 @@ import io.tfgw.core.storage.FileTimes;
 import io.tfgw.core.storage.Location;
 import io.tfgw.core.storage.Storage;
 import io.tfgw.proto.CheckpointState;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 
 /**
@@ -53,8 +53,9 @@ public final class Pruner {
     if (keepEveryHours != null && !(keepEveryHours > 0)) {
       throw new WrongInputException("--keep-every-hours must be a positive number of hours, not " + keepEveryHours);
     }
-    CheckpointListing listing = catalog.list(directory);
     Location stateFile = directory.resolve(CheckpointStateFile.NAME);
+    Optional<String> stateVersion = CheckpointStateFile.version(storage, stateFile); // before anything is read
+    CheckpointListing listing = catalog.list(directory);
     CheckpointStateFile state = storage.exists(stateFile) ? CheckpointStateFile.read(storage, stateFile) : null;
     Map<Location, Integer> listed = new HashMap<>();
     if (state != null) {
@@ -119,7 +120,8 @@ public final class Pruner {
       }
       newState = b.build();
     }
-    return new PrunePlan(directory, kept, List.copyOf(preserved), List.copyOf(unlisted), List.copyOf(deleted), newState);
+    return new PrunePlan(directory, kept, List.copyOf(preserved), List.copyOf(unlisted), List.copyOf(deleted), newState,
+        stateVersion);
   }
 
   private double timestamp(CheckpointEntry c, CheckpointStateFile state, Map<Location, Integer> listed) {
@@ -137,8 +139,15 @@ public final class Pruner {
   /** Carries out the plan: the state file first, then the deleted checkpoints' files, each index last. */
   public void apply(PrunePlan plan) {
     if (plan.newState() != null && !plan.deleted().isEmpty() || plan.newState() != null && !plan.preserved().isEmpty()) {
-      String text = TextFormat.printer().printToString(plan.newState());
-      storage.outputFile(plan.directory().resolve(CheckpointStateFile.NAME)).write(text.getBytes(StandardCharsets.UTF_8));
+      Location stateFile = plan.directory().resolve(CheckpointStateFile.NAME);
+      try {
+        CheckpointStateFile.writeIf(storage, stateFile, plan.stateVersion(), plan.newState());
+      } catch (ConcurrentWriteException e) {
+        // a checkpoint was saved (or another prune ran) since the plan was made: deleting now could remove what
+        // the new state file lists, so nothing is deleted
+        throw new ConcurrentWriteException(stateFile, "The checkpoint state file " + stateFile + " changed while "
+            + "prune was planning (a checkpoint was saved, or another prune ran); nothing was deleted. Run prune again.");
+      }
     }
     for (CheckpointEntry c : plan.deleted()) {
       Location index = BundleFiles.index(c.prefix());

@@ -2,12 +2,17 @@ package io.tfgw.converters.resolve;
 
 import com.google.protobuf.TextFormat;
 import io.tfgw.core.CorruptInputException;
+import io.tfgw.core.storage.AtomicOutputStream;
+import io.tfgw.core.storage.ConcurrentWriteException;
+import io.tfgw.core.storage.ConditionalWrites;
 import io.tfgw.core.storage.Location;
+import io.tfgw.core.storage.StorageException;
 import io.tfgw.core.storage.Storage;
 import io.tfgw.proto.CheckpointState;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The {@code checkpoint} state file TF's Saver and CheckpointManager keep next to checkpoints: a text-format
@@ -37,6 +42,35 @@ public final class CheckpointStateFile {
       throw new CorruptInputException(file + " names no model_checkpoint_path");
     }
     return new CheckpointStateFile(file.parent(), b.build());
+  }
+
+  /**
+   * The state file's version now, to be passed to {@link #writeIf} after reading and changing it; empty when there
+   * is no state file or the store keeps no versions.
+   */
+  public static Optional<String> version(Storage storage, Location file) {
+    return storage.capability(ConditionalWrites.class, file).flatMap(c -> c.version(file));
+  }
+
+  /**
+   * Writes {@code state} to the state file only if the file is still at {@code expected} (from {@link #version},
+   * taken before it was read), so a concurrent update by another tfgw (a prune, a conversion) is never silently
+   * overwritten: that case throws {@link ConcurrentWriteException}. Stores without conditional writes get a plain
+   * atomic write.
+   */
+  public static void writeIf(Storage storage, Location file, Optional<String> expected, CheckpointState state) {
+    byte[] text = TextFormat.printer().printToString(state).getBytes(StandardCharsets.UTF_8);
+    Optional<ConditionalWrites> conditional = storage.capability(ConditionalWrites.class, file);
+    if (conditional.isEmpty()) {
+      storage.outputFile(file).write(text);
+      return;
+    }
+    try (AtomicOutputStream out = conditional.get().createIf(file, expected)) {
+      out.write(text);
+      out.commit();
+    } catch (java.io.IOException e) {
+      throw new StorageException("Cannot write " + file + ": " + e.getMessage(), e);
+    }
   }
 
   public CheckpointState state() {

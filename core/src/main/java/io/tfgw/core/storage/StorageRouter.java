@@ -72,9 +72,32 @@ public final class StorageRouter implements Storage {
     return backendFor(location).inputFile(location);
   }
 
+  /**
+   * Outputs that do not silently clobber a concurrent writer: where the backend has {@link ConditionalWrites}, a
+   * file commits only if it is still what it was when the output was created (absent, or the same version). A
+   * rewrite after an earlier run still replaces the file; of two writers overlapping in time, the second to commit
+   * gets a {@link ConcurrentWriteException} and publishes nothing. Since a model's files are written in the same
+   * order by every writer, the loser fails at its first file, so one complete model remains.
+   */
   @Override
   public OutputFile outputFile(Location location) {
-    return backendFor(location).outputFile(location);
+    Storage backend = backendFor(location);
+    OutputFile plain = backend.outputFile(location);
+    java.util.Optional<ConditionalWrites> conditional = backend.capability(ConditionalWrites.class, location);
+    if (conditional.isEmpty()) {
+      return plain;
+    }
+    return new OutputFile() {
+      @Override
+      public Location location() {
+        return location;
+      }
+
+      @Override
+      public AtomicOutputStream create() {
+        return conditional.get().createIf(location, conditional.get().version(location));
+      }
+    };
   }
 
   @Override

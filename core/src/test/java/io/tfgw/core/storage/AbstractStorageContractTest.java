@@ -41,6 +41,11 @@ public abstract class AbstractStorageContractTest {
     return 3 * (1 << 20) + 17;
   }
 
+  /** Whether the backend offers {@link ConditionalWrites} (local files and S3 do). */
+  protected boolean supportsConditionalWrites() {
+    return false;
+  }
+
   @BeforeEach
   void rootIsEmpty() {
     assertThat(storage().list(root())).as("the test root must start empty").isEmpty();
@@ -280,5 +285,85 @@ public abstract class AbstractStorageContractTest {
     assertThat(storage().inputFile(loc).length()).isZero();
     assertThat(storage().inputFile(loc).readAllBytes()).isEmpty();
     assertThat(storage().list(root())).extracting(FileEntry::length).containsExactly(0L);
+  }
+
+  private static void commit(AtomicOutputStream out, byte[] content) {
+    try (out) {
+      out.write(content);
+      out.commit();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  @Test
+  void conditionalWritesCommitOnlyOverWhatTheWriterSaw() {
+    Location loc = root().resolve("cond/file.txt");
+    java.util.Optional<ConditionalWrites> cw = storage().capability(ConditionalWrites.class, loc);
+    assertThat(cw.isPresent()).as("ConditionalWrites capability").isEqualTo(supportsConditionalWrites());
+    if (cw.isEmpty()) {
+      return;
+    }
+    ConditionalWrites c = cw.get();
+    assertThat(c.version(loc)).isEmpty();
+    commit(c.createIf(loc, java.util.Optional.empty()), bytes("first"));
+    java.util.Optional<String> v1 = c.version(loc);
+    assertThat(v1).isPresent();
+
+    // "must not exist" fails now, and leaves the file as it was
+    assertThatThrownBy(() -> commit(c.createIf(loc, java.util.Optional.empty()), bytes("second")))
+        .isInstanceOf(ConcurrentWriteException.class).hasMessageContaining(loc.toString());
+    assertThat(storage().inputFile(loc).readAllBytes()).isEqualTo(bytes("first"));
+
+    // a writer that saw v1 while someone else rewrote the file loses
+    AtomicOutputStream slow = c.createIf(loc, v1);
+    write("cond/file.txt", bytes("someone else"));
+    assertThat(c.version(loc)).isPresent().isNotEqualTo(v1);
+    assertThatThrownBy(() -> commit(slow, bytes("slow writer"))).isInstanceOf(ConcurrentWriteException.class);
+    assertThat(storage().inputFile(loc).readAllBytes()).isEqualTo(bytes("someone else"));
+
+    // and one that saw the current version replaces it
+    commit(c.createIf(loc, c.version(loc)), bytes("third"));
+    assertThat(storage().inputFile(loc).readAllBytes()).isEqualTo(bytes("third"));
+    assertThat(storage().list(root().resolve("cond"))).hasSize(1);
+  }
+
+  @Test
+  void ofConcurrentCreatorsExactlyOneWins() throws Exception {
+    Location loc = root().resolve("race/model.index");
+    java.util.Optional<ConditionalWrites> cw = storage().capability(ConditionalWrites.class, loc);
+    if (cw.isEmpty()) {
+      return;
+    }
+    int writers = 6;
+    List<AtomicOutputStream> outputs = new ArrayList<>();
+    for (int i = 0; i < writers; i++) {
+      AtomicOutputStream out = cw.get().createIf(loc, cw.get().version(loc)); // all see "absent"
+      out.write(bytes("writer " + i));
+      outputs.add(out);
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(writers);
+    try {
+      List<Future<Boolean>> results = new ArrayList<>();
+      for (AtomicOutputStream out : outputs) {
+        results.add(pool.submit(() -> {
+          try {
+            out.commit();
+            return true;
+          } catch (ConcurrentWriteException e) {
+            return false;
+          }
+        }));
+      }
+      int won = 0;
+      for (Future<Boolean> f : results) {
+        won += f.get() ? 1 : 0;
+      }
+      assertThat(won).isEqualTo(1);
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(new String(storage().inputFile(loc).readAllBytes(), StandardCharsets.UTF_8)).startsWith("writer ");
+    assertThat(storage().list(root().resolve("race"))).hasSize(1);
   }
 }

@@ -1,6 +1,8 @@
 package io.tfgw.storage.local;
 
 import io.tfgw.core.storage.AtomicOutputStream;
+import io.tfgw.core.storage.ConcurrentWriteException;
+import io.tfgw.core.storage.ConditionalWrites;
 import io.tfgw.core.storage.FileEntry;
 import io.tfgw.core.storage.InputFile;
 import io.tfgw.core.storage.Location;
@@ -22,8 +24,10 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Stream;
 
@@ -32,7 +36,7 @@ import java.util.stream.Stream;
  * hidden temp file in the destination directory, are fsynced, and are renamed over the destination atomically at
  * commit, so a reader never sees a half-written file and a crash leaves at most a temp file behind.
  */
-public final class LocalStorage implements Storage, io.tfgw.core.storage.FileTimes {
+public final class LocalStorage implements Storage, io.tfgw.core.storage.FileTimes, ConditionalWrites {
   /** Prefix of in-progress temp files; {@link #list} hides them. */
   static final String TEMP_PREFIX = ".tfgw-tmp-";
 
@@ -51,9 +55,31 @@ public final class LocalStorage implements Storage, io.tfgw.core.storage.FileTim
 
       @Override
       public AtomicOutputStream create() {
-        return new LocalAtomicOutput(location);
+        return new LocalAtomicOutput(location, null);
       }
     };
+  }
+
+  /** The file's identity (inode), size and modification time: a rename over it or a rewrite changes it. */
+  @Override
+  public Optional<String> version(Location file) {
+    return versionOf(file.toLocalPath());
+  }
+
+  private static Optional<String> versionOf(Path path) {
+    try {
+      BasicFileAttributes a = Files.readAttributes(path, BasicFileAttributes.class);
+      return Optional.of(a.fileKey() + ":" + a.size() + ":" + a.lastModifiedTime().to(java.util.concurrent.TimeUnit.NANOSECONDS));
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
+    } catch (IOException e) {
+      throw new StorageException("Cannot read " + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public AtomicOutputStream createIf(Location file, Optional<String> expected) {
+    return new LocalAtomicOutput(file, expected);
   }
 
   @Override
@@ -217,9 +243,12 @@ public final class LocalStorage implements Storage, io.tfgw.core.storage.FileTim
     private final FileChannel channel;
     private final OutputStream out;
     private long position;
+    /** Null: replace whatever is there; otherwise the version the file must still have at commit. */
+    private final Optional<String> expected;
 
-    LocalAtomicOutput(Location location) {
+    LocalAtomicOutput(Location location, Optional<String> expected) {
       this.location = location;
+      this.expected = expected;
       this.target = location.toLocalPath();
       Path dir = target.getParent();
       try {
@@ -289,14 +318,30 @@ public final class LocalStorage implements Storage, io.tfgw.core.storage.FileTim
         out.flush();
         channel.force(true);
         channel.close();
-        try {
-          Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-          Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
+        if (expected == null) {
+          publish();
+        } else {
+          CommitLocks.withLock(target, () -> {
+            if (!versionOf(target).equals(expected)) {
+              throw new ConcurrentWriteException(location);
+            }
+            publish();
+          });
         }
+      } catch (ConcurrentWriteException e) {
+        doAbort();
+        throw e;
       } catch (IOException e) {
         doAbort();
         throw new StorageException("Cannot commit " + location + ": " + e.getMessage(), e);
+      }
+    }
+
+    private void publish() throws IOException {
+      try {
+        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } catch (AtomicMoveNotSupportedException e) {
+        Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
       }
     }
 

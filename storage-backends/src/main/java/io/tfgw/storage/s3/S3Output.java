@@ -1,6 +1,7 @@
 package io.tfgw.storage.s3;
 
 import io.tfgw.core.storage.AtomicOutputStream;
+import io.tfgw.core.storage.ConcurrentWriteException;
 import io.tfgw.core.storage.Location;
 import io.tfgw.core.storage.StorageException;
 import java.nio.ByteBuffer;
@@ -18,6 +19,7 @@ import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.model.ChecksumAlgorithm;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
+import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /**
  * One object being written. Bytes collect in a buffer of one part; a file that fits is uploaded with a single PUT
@@ -37,10 +39,13 @@ final class S3Output extends AtomicOutputStream {
   private long position;
   private String uploadId;
   private volatile Throwable failure;
+  /** Null: an unconditional write; else the ETag the object must still have (empty: it must not exist). */
+  private java.util.Optional<String> expected;
 
-  S3Output(S3Storage storage, Location location) {
+  S3Output(S3Storage storage, Location location, java.util.Optional<String> expected) {
     this.storage = storage;
     this.location = location;
+    this.expected = expected;
     this.partSize = storage.settings().partSize();
     this.inFlight = new Semaphore(storage.settings().uploadParallelism());
   }
@@ -143,8 +148,14 @@ final class S3Output extends AtomicOutputStream {
       for (Future<CompletedPart> f : parts) {
         done.add(f.get());
       }
-      storage.client().completeMultipartUpload(b -> b.bucket(location.authority()).key(location.path())
-          .uploadId(uploadId).multipartUpload(m -> m.parts(done)));
+      String etag = multipartETag(done);
+      conditionally(etag, () -> storage.client().completeMultipartUpload(b -> {
+        b.bucket(location.authority()).key(location.path()).uploadId(uploadId).multipartUpload(m -> m.parts(done));
+        condition(b::ifMatch, b::ifNoneMatch);
+      }));
+    } catch (ConcurrentWriteException e) {
+      abortUpload();
+      throw e;
     } catch (ExecutionException e) {
       abortUpload();
       Throwable cause = e.getCause();
@@ -168,10 +179,71 @@ final class S3Output extends AtomicOutputStream {
   private void putWhole() {
     byte[] data = buffer;
     int length = filled;
-    storage.client().putObject(b -> b.bucket(location.authority()).key(location.path()).contentLength((long) length)
-            .contentMD5(md5(data, length)).checksumCRC32C(crc32c(data, length)),
-        RequestBody.fromByteBuffer(ByteBuffer.wrap(data, 0, length)));
+    String md5 = md5(data, length);
+    String crc = crc32c(data, length);
+    String etag = "\"" + java.util.HexFormat.of().formatHex(Base64.getDecoder().decode(md5)) + "\"";
+    conditionally(etag, () -> storage.client().putObject(b -> {
+      b.bucket(location.authority()).key(location.path()).contentLength((long) length).contentMD5(md5).checksumCRC32C(crc);
+      condition(b::ifMatch, b::ifNoneMatch);
+    }, RequestBody.fromByteBuffer(ByteBuffer.wrap(data, 0, length))));
     storage.bytesUploaded.addAndGet(length);
+  }
+
+  private void condition(java.util.function.Consumer<String> ifMatch, java.util.function.Consumer<String> ifNoneMatch) {
+    if (expected != null) {
+      if (expected.isPresent()) {
+        ifMatch.accept(expected.get());
+      } else {
+        ifNoneMatch.accept("*");
+      }
+    }
+  }
+
+  /**
+   * Runs the publishing request; 412 (the precondition failed) or 409 (a conflicting conditional write in flight)
+   * means another writer won. A store that does not implement conditional writes (501) gets the request again
+   * without the condition.
+   */
+  private void conditionally(String ourETag, Runnable request) {
+    try {
+      request.run();
+    } catch (S3Exception e) {
+      if (expected != null && (e.statusCode() == 412 || e.statusCode() == 409)) {
+        if (isThere(ourETag)) {
+          return; // a retry of our own request that had succeeded before its answer got lost
+        }
+        throw new ConcurrentWriteException(location);
+      }
+      if (expected != null && e.statusCode() == 501) {
+        storage.conditionalWritesUnsupported = true;
+        expected = null;
+        request.run();
+        return;
+      }
+      throw e;
+    }
+  }
+
+  /** Whether the object now at the location is the one this output sent (same ETag: same bytes, same parts). */
+  private boolean isThere(String etag) {
+    try {
+      return etag.equals(storage.client().headObject(b -> b.bucket(location.authority()).key(location.path())).eTag());
+    } catch (SdkException e) {
+      return false;
+    }
+  }
+
+  /** S3's ETag of a completed multipart upload: the MD5 of the parts' binary MD5s, then "-" and the part count. */
+  private static String multipartETag(List<CompletedPart> parts) {
+    try {
+      MessageDigest md = MessageDigest.getInstance("MD5");
+      for (CompletedPart p : parts) {
+        md.update(java.util.HexFormat.of().parseHex(p.eTag().replace("\"", "")));
+      }
+      return "\"" + java.util.HexFormat.of().formatHex(md.digest()) + "-" + parts.size() + "\"";
+    } catch (NoSuchAlgorithmException | IllegalArgumentException | NullPointerException e) {
+      return "(unknown)"; // a store with other ETags: a 412 then always means another writer
+    }
   }
 
   @Override

@@ -50,7 +50,7 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * <p>{@link #statistics()} counts requests and fetched bytes, so that tests (and {@code --debug}) can show how
  * little a command reads.
  */
-public final class S3Storage implements Storage, FileTimes, StoredChecksums {
+public final class S3Storage implements Storage, FileTimes, StoredChecksums, io.tfgw.core.storage.ConditionalWrites {
   private final S3Settings settings;
   private final S3Client client;
   private final ExecutorService uploads;
@@ -149,9 +149,37 @@ public final class S3Storage implements Storage, FileTimes, StoredChecksums {
 
       @Override
       public AtomicOutputStream create() {
-        return new S3Output(S3Storage.this, location);
+        return new S3Output(S3Storage.this, location, null);
       }
     };
+  }
+
+  /** Set when the store answered a conditional write with 501: from then on writes go unconditionally. */
+  volatile boolean conditionalWritesUnsupported;
+
+  /** The object's ETag, which changes with every write; empty when there is no such object. */
+  @Override
+  public java.util.Optional<String> version(Location file) {
+    requireKey(file);
+    try {
+      return java.util.Optional.ofNullable(client.headObject(b -> b.bucket(file.authority()).key(file.path())).eTag());
+    } catch (SdkException e) {
+      if (S3Errors.isNotFound(e) && !(e.getMessage() != null && e.getMessage().contains("NoSuchBucket"))) {
+        return java.util.Optional.empty();
+      }
+      throw S3Errors.of("read", file, e, settings);
+    }
+  }
+
+  /**
+   * An upload whose PUT (or CompleteMultipartUpload) carries {@code If-None-Match: *} or {@code If-Match: etag}, so
+   * the store itself refuses it (412) when another writer got there first. Stores that do not implement
+   * conditional writes and say so (501) get plain writes, as before.
+   */
+  @Override
+  public AtomicOutputStream createIf(Location file, java.util.Optional<String> expected) {
+    requireKey(file);
+    return new S3Output(this, file, conditionalWritesUnsupported ? null : expected);
   }
 
   @Override

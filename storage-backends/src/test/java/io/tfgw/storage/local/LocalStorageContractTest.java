@@ -52,4 +52,9 @@ class LocalStorageContractTest extends AbstractStorageContractTest {
       assertThat(storage.list(root())).isEmpty(); // ... but not listed
     }
   }
+
+  @Override
+  protected boolean supportsConditionalWrites() {
+    return true;
+  }
 }

@@ -45,4 +45,9 @@ class S3StorageContractTest extends AbstractStorageContractTest {
   protected int largeFileSize() {
     return 11 << 20; // three parts of 5 MiB, uploaded in parallel
   }
+
+  @Override
+  protected boolean supportsConditionalWrites() {
+    return true;
+  }
 }
