@@ -9,7 +9,10 @@ import io.tfgw.converters.v1.V1Reader;
 import io.tfgw.converters.v2.BundleFiles;
 import io.tfgw.converters.v2.BundleReader;
 import io.tfgw.core.checkpoint.CheckpointReader;
+import io.tfgw.core.storage.FileEntry;
 import io.tfgw.core.storage.Location;
+import io.tfgw.core.storage.StorageRouter;
+import io.tfgw.converters.hdf5.Hdf5Reader;
 import io.tfgw.core.table.SnappyBlocks;
 import io.tfgw.core.table.TableEntry;
 import io.tfgw.core.table.TableReader;
@@ -101,5 +104,37 @@ class ReadersFuzzTest {
         state.resolve(p, l -> false);
       }
     });
+  }
+
+  @FuzzTest(maxDuration = "30s")
+  void hdf5File(byte[] input) {
+    MemoryStorage storage = new MemoryStorage();
+    Location file = Location.parse("memory://fuzz/model.h5");
+    storage.outputFile(file).write(input);
+    Fuzzing.expectOnlyTfgwExceptions(() -> {
+      try (Hdf5Reader r = Hdf5Reader.open(storage, file)) {
+        Fuzzing.readEverything(r);
+      }
+    });
+    storage.assertNoOpenFiles();
+  }
+
+  /** The archive backend over hostile bytes: index it, list it, read every entry (zip, tar, tar.gz by content). */
+  @FuzzTest(maxDuration = "30s")
+  void archive(FuzzedDataProvider data) {
+    String name = data.pickValue(new String[] {"a.zip", "a.tar", "a.tar.gz"});
+    byte[] bytes = data.consumeRemainingAsBytes();
+    try (StorageRouter router = StorageRouter.create()) {
+      Location container = Location.parse("memory://fuzz/" + name);
+      router.outputFile(container).write(bytes);
+      Fuzzing.expectOnlyTfgwExceptions(() -> {
+        for (FileEntry e : router.list(Location.parse(container + "!/"))) {
+          byte[] content = router.inputFile(e.location()).readAllBytes();
+          if (content.length != e.length()) {
+            throw new AssertionError(e.location() + " listed with " + e.length() + " bytes, read " + content.length);
+          }
+        }
+      });
+    }
   }
 }

@@ -111,26 +111,40 @@ public final class Hdf5Reader implements CheckpointReader {
         String path = "/" + location.fileName();
         file = new HdfFile(channel, URI.create("tfgw://" + location.scheme() + path.replaceAll("[^A-Za-z0-9._/-]", "_")));
       }
-    } catch (HdfException e) {
+    } catch (RuntimeException | OutOfMemoryError e) {
       if (channel != null) {
         channel.close();
       }
-      throw new CorruptInputException(location + " is not a readable HDF5 file: " + e.getMessage(), e);
-    } catch (RuntimeException e) {
-      if (channel != null) {
-        channel.close();
-      }
-      throw e;
+      throw corrupt(location + " is not a readable HDF5 file", e);
     }
     try {
       return new Hdf5Reader(location, file);
-    } catch (HdfException e) {
-      file.close();
-      throw new CorruptInputException("Cannot read " + location + " (HDF5): " + e.getMessage(), e);
-    } catch (RuntimeException e) {
-      file.close();
-      throw e;
+    } catch (RuntimeException | OutOfMemoryError e) {
+      try {
+        file.close();
+      } catch (RuntimeException ignored) {
+        // the error below is the one to report
+      }
+      throw corrupt("Cannot read " + location + " (HDF5)", e);
     }
+  }
+
+  /**
+   * jhdf answers damaged files with whatever its parser trips on (HdfException, IllegalStateException, buffer
+   * underflows, ...); the user gets one clear error naming the file instead. Our own errors pass unchanged.
+   */
+  private static RuntimeException corrupt(String what, Throwable e) {
+    if (e instanceof io.tfgw.core.TfgwException t) {
+      return t;
+    }
+    if (e instanceof OutOfMemoryError) {
+      // jhdf allocates the size a header field claims before reading it: one failed allocation, the heap is intact
+      return new CorruptInputException(what + ": a size field claims more memory than the heap holds (the file is "
+          + "damaged, or a structure is larger than -Xmx allows)");
+    }
+    String detail = e instanceof HdfException ? e.getMessage() : e.getClass().getSimpleName() + ": " + e.getMessage();
+    return new CorruptInputException(what + ": " + detail + " (the file is damaged or truncated, or not written by "
+        + "HDF5/h5py/Keras)", e);
   }
 
   /** {@code model_weights} of a full model, the root of a weights-only file, or null when this is not Keras. */
@@ -359,8 +373,8 @@ public final class Hdf5Reader implements CheckpointReader {
 
   /** The canonical (little-endian, row-major) bytes of a weight. jhdf is not thread-safe on channels: one at a time. */
   private synchronized byte[] canonicalBytes(Weight w) {
-    Dataset ds = (Dataset) file.getByPath(w.datasetPath());
     try {
+      Dataset ds = (Dataset) file.getByPath(w.datasetPath());
       if (w.dtype() == DType.STRING) {
         return strings(ds, w);
       }
@@ -386,9 +400,8 @@ public final class Hdf5Reader implements CheckpointReader {
         swap(out, w.dtype().elementSize());
       }
       return out;
-    } catch (HdfException e) {
-      throw new CorruptInputException("Cannot read dataset " + w.datasetPath() + " of " + location + ": "
-          + e.getMessage(), e);
+    } catch (RuntimeException | OutOfMemoryError e) {
+      throw corrupt("Cannot read dataset " + w.datasetPath() + " of " + location, e);
     }
   }
 

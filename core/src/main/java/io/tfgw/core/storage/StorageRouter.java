@@ -95,7 +95,15 @@ public final class StorageRouter implements Storage {
 
       @Override
       public AtomicOutputStream create() {
-        return conditional.get().createIf(location, conditional.get().version(location));
+        java.util.Optional<String> seen;
+        try {
+          seen = conditional.get().version(location);
+        } catch (StorageException e) {
+          // cannot look (write-only credentials, a missing bucket, wrong keys): write as a plain output, whose own
+          // request then succeeds or reports the precise reason
+          return plain.create();
+        }
+        return conditional.get().createIf(location, seen);
       }
     };
   }
