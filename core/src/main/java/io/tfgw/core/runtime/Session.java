@@ -37,6 +37,8 @@ public final class Session {
   private final CheckpointReader checkpoint;
   private final Map<String, Variable> variables = new TreeMap<>();
   private final Map<Node, Tensor> constants = new ConcurrentHashMap<>();
+  private final Map<String, Object> resources = new ConcurrentHashMap<>();
+  private volatile GraphFiles files = GraphFiles.LOCAL;
 
   /** A session over a graph whose variables (if any) come from Consts or assignments. */
   public Session(GraphDef graph) {
@@ -276,5 +278,34 @@ public final class Session {
       constants.put(node, t);
     }
     return t;
+  }
+
+  /**
+   * A stateful resource of the session other than a variable (a lookup table), created on first use under its key
+   * and kept for the session's life, as TF's resource manager keeps it per session.
+   */
+  public <T> T resource(String key, Class<T> type, Supplier<T> create) {
+    Object r = resources.computeIfAbsent(key, k -> create.get());
+    if (!type.isInstance(r)) {
+      throw new KernelException("resource '" + key + "' is a " + r.getClass().getSimpleName() + ", not a "
+          + type.getSimpleName());
+    }
+    return type.cast(r);
+  }
+
+  /** The resource under this key, if some op created it. */
+  public <T> Optional<T> existingResource(String key, Class<T> type) {
+    Object r = resources.get(key);
+    return type.isInstance(r) ? Optional.of(type.cast(r)) : Optional.empty();
+  }
+
+  /** How ops that read files (ReadFile, tables initialised from text files) read them; local files by default. */
+  public GraphFiles files() {
+    return files;
+  }
+
+  /** Sets how file-reading ops read the paths they are given (a model's assets on any storage). */
+  public void setFiles(GraphFiles files) {
+    this.files = java.util.Objects.requireNonNull(files, "files");
   }
 }
