@@ -2,6 +2,7 @@ package io.tfgw.converters.model;
 
 import io.tfgw.core.WrongInputException;
 import io.tfgw.core.checkpoint.CheckpointReader;
+import io.tfgw.core.runtime.GraphFiles;
 import io.tfgw.core.runtime.Session;
 import io.tfgw.core.runtime.Tensor;
 import io.tfgw.core.storage.Location;
@@ -42,6 +43,8 @@ public final class Model implements AutoCloseable {
   private final Restore restore;
   private final List<String> initOps;
   private final List<String> tags;
+  private final Map<String, Location> assets;
+  private final GraphFiles files;
   private Session session;
 
   /**
@@ -60,6 +63,21 @@ public final class Model implements AutoCloseable {
   /** As above, with the SavedModel tag set the graph was loaded for. */
   public Model(String format, Location location, GraphDef graph, Map<String, Signature> signatures,
       CheckpointReader checkpoint, Restore restore, List<String> initOps, List<String> tags) {
+    this(format, location, graph, signatures, checkpoint, restore, initOps, tags, Map.of(), GraphFiles.LOCAL);
+  }
+
+  /**
+   * As above, with a SavedModel's assets and how the graph reads files.
+   *
+   * @param assets asset files by the tensor the loader feeds each one's path to (TF's loader feeds
+   *     {@code export_dir/assets/FILENAME} to the tensor of each {@code asset_file_def} in the restore and init runs)
+   * @param files how file-reading ops (ReadFile, tables from text files) read the paths they are given
+   */
+  public Model(String format, Location location, GraphDef graph, Map<String, Signature> signatures,
+      CheckpointReader checkpoint, Restore restore, List<String> initOps, List<String> tags,
+      Map<String, Location> assets, GraphFiles files) {
+    this.assets = java.util.Collections.unmodifiableMap(new TreeMap<>(assets));
+    this.files = files;
     this.tags = List.copyOf(tags);
     this.format = format;
     this.location = location;
@@ -95,6 +113,11 @@ public final class Model implements AutoCloseable {
     return tags;
   }
 
+  /** A SavedModel's asset files by the tensor that is fed each one's path when the model loads. */
+  public Map<String, Location> assets() {
+    return assets;
+  }
+
   /** Nodes run once after restoring (TF1 main_op/legacy_init_op, TF2 init op). */
   public List<String> initOps() {
     return initOps;
@@ -124,16 +147,38 @@ public final class Model implements AutoCloseable {
   public synchronized Session session() {
     if (session == null) {
       Session s = new Session(graph, checkpoint);
+      s.setFiles(files);
+      Map<String, Tensor> assetFeeds = assetFeeds();
       if (restore != null && checkpoint != null) {
-        s.run(Map.of(restore.filenameTensor(), Tensor.scalarString(restore.prefix().getBytes(
-            java.nio.charset.StandardCharsets.UTF_8))), List.of(), List.of(restore.restoreOp()));
+        Map<String, Tensor> feeds = new LinkedHashMap<>(assetFeeds);
+        feeds.put(restore.filenameTensor(), Tensor.scalarString(restore.prefix().getBytes(
+            java.nio.charset.StandardCharsets.UTF_8)));
+        s.run(feeds, List.of(), List.of(restore.restoreOp()));
       }
       if (!initOps.isEmpty()) {
-        s.run(Map.of(), List.of(), initOps);
+        s.run(assetFeeds, List.of(), initOps);
       }
       session = s;
     }
     return session;
+  }
+
+  /**
+   * The asset paths as TF's loader feeds them: each asset's location (where the model is stored: a local path, an
+   * S3 URI, a path inside an archive) to its tensor, for the tensors the graph has.
+   */
+  private Map<String, Tensor> assetFeeds() {
+    Set<String> nodes = new HashSet<>();
+    graph.getNodeList().forEach(n -> nodes.add(n.getName()));
+    Map<String, Tensor> feeds = new LinkedHashMap<>();
+    for (Map.Entry<String, Location> e : assets.entrySet()) {
+      String tensor = e.getKey();
+      String node = tensor.contains(":") ? tensor.substring(0, tensor.lastIndexOf(':')) : tensor;
+      if (nodes.contains(node)) {
+        feeds.put(tensor, Tensor.scalarString(e.getValue().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+      }
+    }
+    return feeds;
   }
 
   /** The signature a run uses: the named one, else serving_default, else the only one; null if there are none. */

@@ -17,7 +17,7 @@ import java.util.function.BiConsumer;
  * name, or per node when it has none, for the session's life), filled by InitializeTableV2 from tensors or by
  * InitializeTableFromTextFileV2 from a vocabulary file (read through the session's {@link
  * io.tfgw.core.runtime.GraphFiles}, so a SavedModel's assets are found wherever the model is stored), read by
- * LookupTableFindV2 and LookupTableSizeV2. The TF1 forms without "V2" (reference-typed handles) run the same way.
+ * LookupTableFindV2 and LookupTableSizeV2; LookupTableImportV2 (TF2's KeyValueTensorInitializer) initialises too. The TF1 forms without "V2" (reference-typed handles) run the same way.
  */
 final class LookupKernels {
   /** {@code key_index}/{@code value_index} of TextFileIndex.WHOLE_LINE and LINE_NUMBER. */
@@ -35,6 +35,15 @@ final class LookupKernels {
           throw new KernelException("Keys must be a vector, but received shape" + keys.shape());
         }
         table(ctx).initialize(keys, ctx.input(2), keys.size());
+      });
+      // TF2's KeyValueTensorInitializer imports; a HashTable's import is its initialisation from the flattened keys
+      r.accept("LookupTableImport" + v, ctx -> {
+        Tensor keys = ctx.input(1);
+        Tensor values = ctx.input(2);
+        if (!keys.shape().equals(values.shape())) {
+          throw new KernelException("Expected shape " + keys.shape() + " for value, got " + values.shape());
+        }
+        table(ctx).initialize(keys, values, keys.size());
       });
       r.accept("InitializeTableFromTextFile" + v, LookupKernels::initializeFromTextFile);
       r.accept("LookupTableFind" + v, ctx -> ctx.output(0, table(ctx).find(ctx.input(1), ctx.input(2))));
