@@ -11,6 +11,8 @@ import io.tfgw.core.runtime.Session;
 import io.tfgw.core.tensor.TensorData;
 import io.tfgw.converters.graph.GraphIndex;
 import io.tfgw.converters.graph.GraphSource;
+import io.tfgw.converters.graph.LookupTables;
+import io.tfgw.core.runtime.LookupTable;
 import io.tfgw.converters.graph.SaverBuilder;
 import io.tfgw.converters.graph.SaverVariables;
 import io.tfgw.converters.graph.Signatures;
@@ -65,19 +67,66 @@ public final class ModelConverter {
       return tf2ToFrozen(resolved, graph, destination, outputs, signature, tag);
     }
     List<String> outs = outputs.isEmpty() ? defaultOutputs(graph, signature) : outputs;
+    List<String> inputs = signatureInputs(graph, outputs, signature);
     List<String> notes = new ArrayList<>(resolved.notes());
-    CheckpointReader reader = graph.checkpoint() == null ? null
-        : Checkpoints.open(storage, new Resolver(storage).resolve(graph.checkpoint()));
+    GraphIndex index = new GraphIndex(graph.graph());
+    Set<String> needed = index.needed(roots(outs, inputs));
+    Model model = null;
+    CheckpointReader reader = null;
     try {
+      Map<String, LookupTable> tables = Map.of();
+      if (LookupTables.anyTable(index, needed)) {
+        // the tables' contents are what the model's own init puts in them when it loads
+        model = Models.load(storage, resolved, tag == null ? null : List.of(tag));
+        tables = LookupTables.contents(index, needed, model.session(), graph.location().toString());
+      }
+      reader = graph.checkpoint() == null ? null
+          : Checkpoints.open(storage, new Resolver(storage).resolve(graph.checkpoint()));
       Freezer.Result r = new Freezer(graph.graph(), reader == null ? Checkpoints.empty(graph.location(), "none") : reader)
-          .freeze(outs, storage.outputFile(destination));
+          .withTables(tables).freeze(outs, inputs, storage.outputFile(destination));
+      noteTables(r, notes);
       return new Result(graph.location(), graph.format(), destination, "frozen", outs, r.nodes(), r.variablesFrozen(),
           r.bytes(), notes);
     } finally {
       if (reader != null) {
         reader.close();
       }
+      if (model != null) {
+        model.close();
+      }
     }
+  }
+
+  private static List<String> roots(List<String> outputs, List<String> inputs) {
+    List<String> roots = new ArrayList<>();
+    outputs.forEach(o -> roots.add(TensorRef.parse(o).node()));
+    inputs.forEach(i -> roots.add(TensorRef.parse(i).node()));
+    return roots;
+  }
+
+  private static void noteTables(Freezer.Result r, List<String> notes) {
+    if (r.tablesFolded() > 0) {
+      notes.add(r.tablesFolded() + " lookup table(s) written with their contents; run '" + LookupTables.INIT_ALL_TABLES
+          + "' once before the outputs (as after tf.compat.v1.tables_initializer())");
+    }
+  }
+
+  /**
+   * The inputs of the signature a freeze follows (its outputs were taken from it, or it was named): they stay in the
+   * frozen graph even when no output depends on them, so a client that feeds every input of the signature by tensor
+   * name still can.
+   */
+  private static List<String> signatureInputs(GraphSource graph, List<String> outputs, String signature) {
+    if (graph.meta().getSignatureDefCount() == 0 || (!outputs.isEmpty() && signature == null)) {
+      return List.of();
+    }
+    List<String> inputs = new ArrayList<>();
+    for (TensorInfo t : graph.signature(signature).getInputsMap().values()) {
+      if (t.hasName()) {
+        inputs.add(t.getName());
+      }
+    }
+    return inputs;
   }
 
   /**
@@ -210,12 +259,14 @@ public final class ModelConverter {
         }
         outs = sig.outputs().values().stream().map(TensorSpec::tensorName).toList();
       }
+      List<String> inputs = signatureInputs(graph, outputs, signature);
       GraphDef inlined = FunctionInliner.inline(model.graph(), outs);
       GraphIndex index = new GraphIndex(inlined);
       Map<String, TensorData> values = new java.util.LinkedHashMap<>();
       Session session = model.session();
       Map<String, io.tfgw.core.runtime.Variable> variables = session.variables();
-      for (String name : index.needed(outs.stream().map(o -> TensorRef.parse(o).node()).toList())) {
+      Set<String> needed = index.needed(roots(outs, inputs));
+      for (String name : needed) {
         NodeDef n = index.node(name);
         if (n.getOp().equals("VarHandleOp")) {
           String shared = n.getAttrMap().containsKey("shared_name") ? n.getAttrOrThrow("shared_name").getS().toStringUtf8() : "";
@@ -228,9 +279,11 @@ public final class ModelConverter {
         }
       }
       Freezer.Result r = new Freezer(inlined, new InMemoryCheckpoint(graph.location(), "savedmodel", values))
-          .freeze(outs, storage.outputFile(destination));
+          .withTables(LookupTables.contents(index, needed, session, graph.location().toString()))
+          .freeze(outs, inputs, storage.outputFile(destination));
       List<String> notes = new ArrayList<>(resolved.notes());
       notes.add("inlined the signature's functions (TF2 SavedModel)");
+      noteTables(r, notes);
       return new Result(graph.location(), "savedmodel", destination, "frozen", outs, r.nodes(), r.variablesFrozen(),
           r.bytes(), notes);
     }

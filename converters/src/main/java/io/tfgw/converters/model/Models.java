@@ -12,7 +12,9 @@ import io.tfgw.core.checkpoint.CheckpointReader;
 import io.tfgw.core.storage.Location;
 import io.tfgw.core.storage.Storage;
 import io.tfgw.core.tensor.DType;
+import io.tfgw.converters.graph.LookupTables;
 import io.tfgw.proto.AssetFileDef;
+import io.tfgw.proto.NodeDef;
 import io.tfgw.proto.CollectionDef;
 import io.tfgw.proto.GraphDef;
 import io.tfgw.proto.MetaGraphDef;
@@ -78,8 +80,16 @@ public final class Models {
     if (graph.getNodeCount() == 0) {
       throw new WrongInputException(file + " parses as a GraphDef but has no nodes: it is not a frozen graph");
     }
-    return new Model("frozen", file, graph, Map.of(), null, null, List.of(), List.of(), Map.of(),
-        new StorageFiles(storage, null));
+    // a frozen graph with lookup tables fills them in init_all_tables (tf.tables_initializer()'s op), which its
+    // users run once before lookups, as tfgw does here
+    List<String> initOps = new ArrayList<>();
+    for (NodeDef n : graph.getNodeList()) {
+      if (n.getName().equals(LookupTables.INIT_ALL_TABLES)) {
+        initOps.add(n.getName());
+      }
+    }
+    return new Model("frozen", file, graph, Map.of(), null, null, initOps, List.of(), Map.of(),
+        new StorageFiles(storage, file.parent()));
   }
 
   static Model meta(Storage storage, Location metaFile, Resolved resolved) {

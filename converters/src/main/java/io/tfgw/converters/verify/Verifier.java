@@ -18,7 +18,8 @@ import java.util.Random;
  * reporting the largest absolute difference and the largest distance in ulps where they differ.
  *
  * <p>Inputs are given, or generated from the first model's input signature ({@code samples} batches from a seeded
- * generator: floats uniform in [-1, 1), integers in [0, 10), booleans; unknown dimensions become 2). The second
+ * generator: floats uniform in [-1, 1), integers in [0, 10), booleans, strings of 0-8 lowercase letters; unknown
+ * dimensions become 2). The second
  * model is fed under the same signature keys when it has them, otherwise under the first model's tensor names —
  * which is what conversions keep.
  */
@@ -205,6 +206,17 @@ public final class Verifier {
           v[i] = rnd.nextBoolean();
         }
         return Tensor.ofBools(dims, v);
+      }
+      case STRING: {
+        byte[][] v = new byte[n][];
+        for (int i = 0; i < n; i++) {
+          byte[] s = new byte[rnd.nextInt(9)];
+          for (int j = 0; j < s.length; j++) {
+            s[j] = (byte) ('a' + rnd.nextInt(26));
+          }
+          v[i] = s;
+        }
+        return Tensor.ofStrings(dims, v);
       }
       default:
         throw new WrongInputException("Cannot generate " + spec.dtype() + " input '" + name + "'; give inputs with --inputs");

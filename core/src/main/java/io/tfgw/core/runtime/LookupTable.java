@@ -41,6 +41,11 @@ public final class LookupTable {
     this.valueType = valueType;
   }
 
+  /** The session resource key of the table with this shared name (or, without one, node name). */
+  public static String resourceKey(String sharedOrNodeName) {
+    return "hash_table:" + sharedOrNodeName;
+  }
+
   /** The table's key in the session (its shared name, or its node's name). */
   public String key() {
     return key;

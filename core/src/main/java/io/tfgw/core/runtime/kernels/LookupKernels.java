@@ -56,18 +56,13 @@ final class LookupKernels {
     String key = shared.isEmpty() ? ctx.nodeName() : shared;
     DType keyType = ctx.attrType("key_dtype");
     DType valueType = ctx.attrType("value_dtype");
-    LookupTable table = ctx.session().resource(tableKey(key), LookupTable.class,
+    LookupTable table = ctx.session().resource(LookupTable.resourceKey(key), LookupTable.class,
         () -> new LookupTable(key, keyType, valueType));
     if (table.keyType() != keyType || table.valueType() != valueType) {
       throw new KernelException("table '" + key + "' exists with key/value types " + table.keyType().pythonName()
           + "/" + table.valueType().pythonName() + ", not " + keyType.pythonName() + "/" + valueType.pythonName());
     }
     ctx.output(0, Tensor.of(DType.RESOURCE, Shape.scalar(), new Object[] {table}));
-  }
-
-  /** The session resource key of the table with this shared name (or node name). */
-  static String tableKey(String key) {
-    return "hash_table:" + key;
   }
 
   private static LookupTable table(OpContext ctx) {
