@@ -238,14 +238,16 @@ final class ConvertCommand implements Callable<Integer> {
         Model b = VerifiableModels.load(storage, dst, null)) {
       // a source without signatures (a .meta) is compared on the outputs the conversion kept
       List<String> compare = a.signature(signature) == null ? convertedOutputs : outputs;
+      Verifier.Interface names = Verifier.interfaceOf(a, b, signature);
       List<Map<String, io.tfgw.core.runtime.Tensor>> runs = verifyInputs != null
-          ? List.of(ModelInputs.read(storage, verifyInputs, List.of(), a, a.signature(signature)))
-          : Verifier.samples(a, signature, samples, seed);
+          ? List.of(ModelInputs.read(storage, verifyInputs, List.of(), names.model(), names.signature()))
+          : Verifier.samples(names, samples, seed);
       Verifier.Report v = Verifier.verify(a, b, signature, runs, compare);
       report.json().put("verify", VerifyTable.json(v));
       java.io.StringWriter table = new java.io.StringWriter();
       VerifyTable.print(new PrintWriter(table), v);
       report.lines().add("");
+      v.notes().forEach(n -> report.lines().add("note: " + n));
       report.lines().addAll(table.toString().lines().toList());
       return v.identical();
     }

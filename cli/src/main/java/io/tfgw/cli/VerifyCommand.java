@@ -61,10 +61,16 @@ final class VerifyCommand implements Callable<Integer> {
     try (StorageRouter storage = common.storage();
         Model ma = Models.load(storage, new Resolver(storage).resolve(Location.parse(a)), null);
         Model mb = Models.load(storage, new Resolver(storage).resolve(Location.parse(b)), null)) {
+      // the side with a signature (or a frozen graph's outputs) names the inputs and outputs of both
+      Verifier.Interface names = Verifier.interfaceOf(ma, mb, signature);
       List<Map<String, Tensor>> inputs = inputsFile != null || !npyInputs.isEmpty()
-          ? List.of(ModelInputs.read(storage, inputsFile, npyInputs, ma, ma.signature(signature)))
-          : Verifier.samples(ma, signature, samples, seed);
+          ? List.of(ModelInputs.read(storage, inputsFile, npyInputs, names.model(), names.signature()))
+          : Verifier.samples(names, samples, seed);
       Verifier.Report report = Verifier.verify(ma, mb, signature, inputs, outputs);
+      if (!json) {
+        report.notes().forEach(n -> spec.commandLine().getErr().println("note: " + n));
+        spec.commandLine().getErr().flush();
+      }
       PrintWriter out = spec.commandLine().getOut();
       if (json) {
         out.println(Json.write(VerifyTable.json(report)));

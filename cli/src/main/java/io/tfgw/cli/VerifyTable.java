@@ -46,6 +46,7 @@ final class VerifyTable {
       outs.add(o);
     }
     m.put("outputs", outs);
+    m.put("notes", report.notes());
     return m;
   }
 }

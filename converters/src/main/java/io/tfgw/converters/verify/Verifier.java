@@ -19,9 +19,10 @@ import java.util.Random;
  *
  * <p>Inputs are given, or generated from the first model's input signature ({@code samples} batches from a seeded
  * generator: floats uniform in [-1, 1), integers in [0, 10), booleans, strings of 0-8 lowercase letters; unknown
- * dimensions become 2). The second
- * model is fed under the same signature keys when it has them, otherwise under the first model's tensor names —
- * which is what conversions keep.
+ * dimensions become 2). The second model is fed under the same signature keys when it has them, otherwise under
+ * the first model's tensor names — which is what conversions keep. When the first model has no signatures (a
+ * {@code .meta}), the second's signature (or a frozen graph's placeholders and final nodes) names the inputs and
+ * outputs of both, by tensor name, and the report says so.
  */
 public final class Verifier {
   private Verifier() {}
@@ -30,28 +31,88 @@ public final class Verifier {
   public record Comparison(String output, DType dtype, Shape shapeA, Shape shapeB, boolean identical, double maxAbsDiff,
       long maxUlp, long differing) {}
 
-  /** All outputs over all samples; {@code identical} when every output of every sample is bit-identical. */
-  public record Report(List<Comparison> outputs, int samples, boolean identical) {}
+  /**
+   * All outputs over all samples; {@code identical} when every output of every sample is bit-identical;
+   * {@code notes} say where the compared names came from when it was not A's signature.
+   */
+  public record Report(List<Comparison> outputs, int samples, boolean identical, List<String> notes) {}
 
-  /** Runs both models on every sample (inputs by signature key or tensor name) and compares the {@code outputs} (default: the signature's) bit for bit. */
+  /**
+   * The side that names the inputs and outputs compared: A's signature; else A's placeholders and final nodes when A
+   * is a frozen graph; else, when A has neither (a {@code .meta}), B's signature, used by tensor name for both
+   * models; else frozen graph B's placeholders and final nodes; else A's placeholders (outputs must then be named).
+   *
+   * @param model the model whose names are used
+   * @param signature its signature, or null (then names are tensor names)
+   * @param note why the names are not A's, or null when they are A's
+   */
+  public record Interface(Model model, Signature signature, String note) {
+    /** Whether the names come from B's signature and are translated to tensor names for both models. */
+    boolean fromSignatureOfB(Model a) {
+      return model != a && signature != null;
+    }
+  }
+
+  /** Which model's signature (or graph) names what {@code verify} feeds and compares; see {@link Interface}. */
+  public static Interface interfaceOf(Model a, Model b, String signature) {
+    if (!a.signatures().isEmpty()) {
+      return new Interface(a, a.signature(signature), null);
+    }
+    if (a.format().equals("frozen") && signature == null) {
+      return new Interface(a, null, null); // a frozen graph names its outputs: its final nodes
+    }
+    String what = "A (" + a.format() + (a.location() == null ? "" : " " + a.location()) + ") has no signatures";
+    if (!b.signatures().isEmpty()) {
+      Signature sigB = b.signature(signature);
+      return new Interface(b, sigB, what + ": using B's signature '" + sigB.key() + "' by tensor name for both models");
+    }
+    if (signature != null) {
+      a.signature(signature); // neither model has it: the usual error naming A's signatures
+    }
+    if (b.format().equals("frozen")) {
+      return new Interface(b, null, what + ": using frozen graph B's placeholders and final nodes by tensor name for "
+          + "both models");
+    }
+    return new Interface(a, null, null);
+  }
+
+  /**
+   * Runs both models on every sample (inputs by signature key or tensor name) and compares the {@code outputs}
+   * (default: those of the side that names them, see {@link #interfaceOf}) bit for bit.
+   */
   public static Report verify(Model a, Model b, String signature, List<Map<String, Tensor>> samples, List<String> outputs) {
-    Signature sigA = a.signature(signature);
+    Interface iface = interfaceOf(a, b, signature);
+    Signature sigA = iface.model() == a ? iface.signature() : null;
+    List<String> compared = outputs;
+    List<String> notes = new ArrayList<>();
+    if (iface.model() != a) {
+      if (compared.isEmpty()) {
+        compared = iface.signature() != null
+            ? iface.signature().outputs().values().stream().map(TensorSpec::tensorName).toList()
+            : b.defaultOutputs(null);
+      }
+      notes.add(iface.note() + " (inputs " + String.join(", ", iface.signature() != null
+          ? iface.signature().inputs().values().stream().map(TensorSpec::tensorName).toList()
+          : List.copyOf(b.graphInputs().keySet())) + "; outputs " + String.join(", ", compared) + ")");
+    }
     Map<String, Comparison> merged = new LinkedHashMap<>();
-    for (Map<String, Tensor> inputs : samples) {
-      Map<String, Tensor> outA = a.run(sigA == null ? null : sigA.key(), inputs, outputs);
+    for (Map<String, Tensor> given : samples) {
+      Map<String, Tensor> inputs = iface.fromSignatureOfB(a) ? byTensorName(iface.signature(), given) : given;
+      Map<String, Tensor> outA = a.run(sigA == null ? null : sigA.key(), inputs, compared);
       Map<String, Tensor> inB = new LinkedHashMap<>();
       List<String> outNamesB = new ArrayList<>();
-      Signature sigB = matchingSignature(b, sigA);
+      Signature sigB = iface.fromSignatureOfB(a) ? iface.signature() : matchingSignature(b, sigA);
+      boolean byKeyInB = sigB != null && sigA != null;
       java.util.Set<String> placeholdersB = b.graphInputs().keySet();
       for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
-        String name = sigB != null || sigA == null ? e.getKey() : a.inputSpec(sigA, e.getKey()).tensorName();
+        String name = byKeyInB || sigA == null ? e.getKey() : a.inputSpec(sigA, e.getKey()).tensorName();
         if (sigB == null && !placeholdersB.contains(name.contains(":") ? name : name + ":0")) {
           continue; // pruned away by the conversion (a label placeholder the outputs never needed)
         }
         inB.put(name, e.getValue());
       }
       for (String name : outA.keySet()) {
-        boolean byKey = sigB != null && sigB.outputs().containsKey(name);
+        boolean byKey = byKeyInB && sigB.outputs().containsKey(name);
         outNamesB.add(byKey || sigA == null ? name : sigA.outputs().get(name).tensorName());
       }
       Map<String, Tensor> outB = b.run(sigB == null ? null : sigB.key(), inB, outNamesB);
@@ -62,7 +123,14 @@ public final class Verifier {
       }
     }
     List<Comparison> list = new ArrayList<>(merged.values());
-    return new Report(list, samples.size(), list.stream().allMatch(Comparison::identical));
+    return new Report(list, samples.size(), list.stream().allMatch(Comparison::identical), notes);
+  }
+
+  /** Inputs named by a signature's keys, renamed to the signature's tensor names (tensor names pass unchanged). */
+  private static Map<String, Tensor> byTensorName(Signature sig, Map<String, Tensor> inputs) {
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    inputs.forEach((k, v) -> out.put(sig.inputs().containsKey(k) ? sig.inputs().get(k).tensorName() : k, v));
+    return out;
   }
 
   /** B's signature with A's key, when B has signatures at all. */
@@ -142,8 +210,16 @@ public final class Verifier {
 
   /** Generated inputs for a model's signature (or its placeholders): {@code samples} seeded batches. */
   public static List<Map<String, Tensor>> samples(Model model, String signature, int samples, long seed) {
-    Signature sig = model.signature(signature);
-    Map<String, TensorSpec> specs = sig != null ? sig.inputs() : model.graphInputs();
+    return samples(new Interface(model, model.signature(signature), null), samples, seed);
+  }
+
+  /**
+   * Generated inputs for what {@code verify} feeds (see {@link #interfaceOf}): the signature's inputs by key, or the
+   * placeholders by tensor name; {@code samples} seeded batches.
+   */
+  public static List<Map<String, Tensor>> samples(Interface iface, int samples, long seed) {
+    Signature sig = iface.signature();
+    Map<String, TensorSpec> specs = sig != null ? sig.inputs() : iface.model().graphInputs();
     Random rnd = new Random(seed);
     List<Map<String, Tensor>> out = new ArrayList<>();
     for (int s = 0; s < samples; s++) {
