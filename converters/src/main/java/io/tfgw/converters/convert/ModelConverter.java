@@ -28,6 +28,8 @@ import io.tfgw.core.checkpoint.CheckpointReader;
 import io.tfgw.core.checkpoint.InMemoryCheckpoint;
 import io.tfgw.core.storage.FileEntry;
 import io.tfgw.core.tensor.DType;
+import io.tfgw.proto.AssetFileDef;
+import io.tfgw.proto.CollectionDef;
 import io.tfgw.proto.GraphDef;
 import io.tfgw.proto.MetaGraphDef;
 import io.tfgw.proto.MetaGraphDef.MetaInfoDef;
@@ -172,6 +174,13 @@ public final class ModelConverter {
         }
         case "meta": {
           meta = prepared(graph, inputs, outputs, signature);
+          if (initialiseTables(meta)) {
+            notes.add("lookup tables are filled by the main op " + meta.getCollectionDefOrThrow(MAIN_OP)
+                .getNodeList().getValue(0));
+          }
+          if (copyAssets(graph, meta, assets)) {
+            notes.add("copied to assets/: " + String.join(", ", assets.keySet()));
+          }
           variables = Checkpoints.open(storage, new Resolver(storage).resolve(graph.checkpoint()));
           break;
         }
@@ -207,6 +216,87 @@ public final class ModelConverter {
         variables.close();
       }
     }
+  }
+
+  private static final String MAIN_OP = "saved_model_main_op";
+  private static final String LEGACY_INIT_OP = "legacy_init_op";
+  private static final String TABLE_INITIALIZERS = "table_initializer";
+  private static final String ASSET_FILEPATHS = "asset_filepaths";
+  private static final String SAVED_MODEL_ASSETS = "saved_model_assets";
+
+  /**
+   * A TF1 graph whose lookup tables are filled by its table initialisers (the table_initializer collection) gets
+   * them run when TF's loader loads the SavedModel, as TF1's builder does with {@code main_op=tables_initializer()}:
+   * a main op over the initialisers (the graph's own {@code init_all_tables} NoOp when it has one). A graph that
+   * already names a main op or legacy init op keeps it.
+   *
+   * @return whether a main op was added
+   */
+  private static boolean initialiseTables(MetaGraphDef.Builder meta) {
+    CollectionDef tables = meta.getCollectionDefMap().get(TABLE_INITIALIZERS);
+    if (tables == null || tables.getNodeList().getValueCount() == 0 || meta.containsCollectionDef(MAIN_OP)
+        || meta.containsCollectionDef(LEGACY_INIT_OP)) {
+      return false;
+    }
+    GraphIndex index = new GraphIndex(meta.getGraphDef());
+    String initOp = LookupTables.INIT_ALL_TABLES;
+    NodeDef existing = index.node(initOp);
+    if (existing == null || !existing.getOp().equals("NoOp")) {
+      initOp = existing == null ? initOp : "tfgw_" + initOp;
+      index.require(TensorRef.parse(tables.getNodeList().getValue(0)).node(), "in the table_initializer collection");
+      NodeDef.Builder noOp = NodeDef.newBuilder().setName(initOp).setOp("NoOp");
+      for (String t : tables.getNodeList().getValueList()) {
+        noOp.addInput("^" + TensorRef.parse(t).node());
+      }
+      meta.setGraphDef(meta.getGraphDef().toBuilder().addNode(noOp));
+    }
+    meta.putCollectionDef(MAIN_OP, CollectionDef.newBuilder().setNodeList(
+        CollectionDef.NodeList.newBuilder().addValue(initOp)).build());
+    return true;
+  }
+
+  /**
+   * Each file named in a TF1 graph's asset_filepaths collection (a table initialiser's vocabulary) is copied to
+   * assets/ and listed in the saved_model_assets collection, as TF1's builder does with
+   * {@code assets_collection=ASSET_FILEPATHS}, so TF's loader feeds the copy's path to the graph's path constant. A
+   * file that moved since training is looked for by its name next to the {@code .meta}.
+   *
+   * @return whether assets were added
+   */
+  private boolean copyAssets(GraphSource graph, MetaGraphDef.Builder meta, Map<String, Location> assets) {
+    CollectionDef files = meta.getCollectionDefMap().get(ASSET_FILEPATHS);
+    if (files == null || files.getNodeList().getValueCount() == 0) {
+      return false;
+    }
+    GraphIndex index = new GraphIndex(meta.getGraphDef());
+    CollectionDef.AnyList.Builder assetDefs = CollectionDef.AnyList.newBuilder();
+    for (String tensor : files.getNodeList().getValueList()) {
+      NodeDef constant = index.require(TensorRef.parse(tensor).node(), "in the asset_filepaths collection");
+      if (!constant.getOp().equals("Const") || constant.getAttrOrThrow("value").getTensor().getStringValCount() != 1) {
+        throw new UnsupportedInputException("The asset_filepaths collection of " + graph.location() + " names '"
+            + tensor + "', which is not a constant file path; tfgw cannot tell which file to copy to assets/");
+      }
+      String path = constant.getAttrOrThrow("value").getTensor().getStringVal(0).toStringUtf8();
+      Location file = Location.parse(path);
+      if (!storage.exists(file)) {
+        file = graph.location().parent().resolve(file.fileName());
+      }
+      if (!storage.exists(file)) {
+        throw new WrongInputException("The graph's lookup table reads " + path + " (its asset_filepaths collection), "
+            + "which is not there, nor is " + file + ": copy the file next to the .meta");
+      }
+      Location previous = assets.putIfAbsent(file.fileName(), file);
+      if (previous != null && !previous.equals(file)) {
+        throw new UnsupportedInputException("Two asset files of " + graph.location() + " are both named "
+            + file.fileName() + " (" + previous + ", " + file + "); assets/ can hold only one");
+      }
+      AssetFileDef def = AssetFileDef.newBuilder().setFilename(file.fileName())
+          .setTensorInfo(TensorInfo.newBuilder().setName(TensorRef.parse(tensor).tensorName())).build();
+      assetDefs.addValue(com.google.protobuf.Any.pack(def, "type.googleapis.com"));
+    }
+    meta.putCollectionDef(SAVED_MODEL_ASSETS, CollectionDef.newBuilder().setAnyList(assetDefs).build());
+    meta.clearAssetFileDef(); // the loader prefers asset_file_def to the collection: only ours must count
+    return true;
   }
 
   /** A .meta's MetaGraph made loadable as a SavedModel: saver in V2 (or added), a serving signature. */
