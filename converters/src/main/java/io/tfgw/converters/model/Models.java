@@ -121,8 +121,13 @@ public final class Models {
         }
       }
     }
+    // a .meta that was a SavedModel's meta graph names its assets: they are looked for next to the .meta
+    Map<String, Location> assets = new TreeMap<>();
+    for (AssetFileDef a : assetFileDefs(mg, metaFile)) {
+      assets.put(a.getTensorInfo().getName(), metaFile.parent().resolve(a.getFilename()));
+    }
     return new Model(m.format(), m.location(), m.graph(), m.signatures(), ckpt, m.restore().orElse(null), initOps,
-        m.tags(), Map.of(), new StorageFiles(storage, metaFile.parent()));
+        m.tags(), assets, new StorageFiles(storage, metaFile.parent()));
   }
 
   /** {@code tf.GraphKeys.TABLE_INITIALIZERS}: the ops that fill a TF1 graph's lookup tables. */

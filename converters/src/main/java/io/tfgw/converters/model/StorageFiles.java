@@ -38,8 +38,9 @@ final class StorageFiles implements GraphFiles {
         if (storage.exists(moved)) {
           return storage.inputFile(moved).readAllBytes();
         }
-        throw new KernelException("file '" + path + "' does not exist, nor does " + moved + " (its name next to the "
-            + "model): copy the file the graph reads there");
+        throw new KernelException("file '" + path + "' does not exist" + (moved.equals(location) ? ""
+            : ", nor does " + moved + " (its name next to the model)") + ": copy the file the graph reads to "
+            + moved);
       }
       return storage.inputFile(location).readAllBytes();
     } catch (KernelException e) {
