@@ -170,6 +170,13 @@ public final class ModelConverter {
           if (saver != null) {
             meta.setSaverDef(saver);
           }
+          NodeDef initTables = new GraphIndex(g).node(LookupTables.INIT_ALL_TABLES);
+          if (initTables != null && initTables.getOp().equals("NoOp")) {
+            // a frozen graph's tables (tfgw writes them with their contents) are filled by TF's loader
+            meta.putCollectionDef(MAIN_OP, CollectionDef.newBuilder().setNodeList(
+                CollectionDef.NodeList.newBuilder().addValue(LookupTables.INIT_ALL_TABLES)).build());
+            notes.add("lookup tables are filled by the main op " + LookupTables.INIT_ALL_TABLES);
+          }
           break;
         }
         case "meta": {
