@@ -107,9 +107,9 @@ public final class LookupTables {
             + "to freeze. Convert to a SavedModel instead (--to savedmodel), or keep the op that fills it in "
             + "--outputs");
       }
-      String keys = unique(graph, name + "/tfgw_frozen_keys");
-      String values = unique(graph, name + "/tfgw_frozen_values");
-      String init = unique(graph, name + "/tfgw_frozen_init");
+      String keys = unique(needed, name + "/tfgw_frozen_keys");
+      String values = unique(needed, name + "/tfgw_frozen_values");
+      String init = unique(needed, name + "/tfgw_frozen_init");
       kept.add(constant(keys, table.keys()));
       kept.add(constant(values, table.values()));
       kept.add(NodeDef.newBuilder().setName(init).setOp("InitializeTableV2").addInput(name).addInput(keys)
@@ -140,10 +140,11 @@ public final class LookupTables {
     return inits.size();
   }
 
-  private static String unique(GraphIndex graph, String name) {
-    if (graph.has(name)) {
-      throw new UnsupportedInputException("The graph already has a node '" + name + "', the name tfgw gives a frozen "
-          + "table's contents");
+  /** A name for a new node, free among the kept ones (a frozen graph frozen again drops its old table nodes). */
+  private static String unique(Set<String> kept, String name) {
+    if (kept.contains(name)) {
+      throw new UnsupportedInputException("The outputs keep a node '" + name + "', the name tfgw gives a frozen "
+          + "table's contents; leave it out of --outputs");
     }
     return name;
   }
