@@ -19,5 +19,6 @@ public final class Kernels {
     ImageKernels.register(registry);
     LookupKernels.register(registry);
     FileKernels.register(registry);
+    StringKernels.register(registry);
   }
 }
