@@ -80,7 +80,7 @@ public final class ModelConverter {
       if (LookupTables.anyTable(index, needed)) {
         // the tables' contents are what the model's own init puts in them when it loads
         model = Models.load(storage, resolved, tag == null ? null : List.of(tag));
-        tables = LookupTables.contents(index, needed, model.session(), graph.location().toString());
+        tables = LookupTables.contents(index, needed, model.session());
       }
       reader = graph.checkpoint() == null ? null
           : Checkpoints.open(storage, new Resolver(storage).resolve(graph.checkpoint()));
@@ -376,7 +376,7 @@ public final class ModelConverter {
         }
       }
       Freezer.Result r = new Freezer(inlined, new InMemoryCheckpoint(graph.location(), "savedmodel", values))
-          .withTables(LookupTables.contents(index, needed, session, graph.location().toString()))
+          .withTables(LookupTables.contents(index, needed, session))
           .freeze(outs, inputs, storage.outputFile(destination));
       List<String> notes = new ArrayList<>(resolved.notes());
       notes.add("inlined the signature's functions (TF2 SavedModel)");

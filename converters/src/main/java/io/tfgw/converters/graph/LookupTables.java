@@ -56,8 +56,7 @@ public final class LookupTables {
    * The contents of the initialisable tables among {@code nodes}, by node name, as a loaded model's session holds
    * them (after its restore and init ops ran).
    */
-  public static Map<String, LookupTable> contents(GraphIndex graph, Iterable<String> nodes, Session session,
-      String model) {
+  public static Map<String, LookupTable> contents(GraphIndex graph, Iterable<String> nodes, Session session) {
     Map<String, LookupTable> out = new LinkedHashMap<>();
     for (String name : nodes) {
       NodeDef n = graph.node(name);
