@@ -152,11 +152,11 @@ public final class S3Storage implements Storage, FileTimes, StoredChecksums, io.
   /**
    * The object's metadata, or empty when there is no object at the location.
    *
-   * <p>Stores that keep objects as files (S3Proxy's filesystem store and other self-hosted stores) cannot look up a
+   * <p>Stores that keep objects as files (S3Proxy's filesystem and in-memory stores, other self-hosted stores) cannot look up a
    * key below a key that is an object ({@code run/model.ckpt/checkpoint} when {@code run/model.ckpt} is a V1
    * checkpoint): that is a path through a file, which they answer with an error (S3Proxy: HTTP 500) instead of 404.
-   * So the HEAD is sent once first, and such an error for a key below an object means "no such object" at once,
-   * rather than after the retries with backoff that an error earns. Every other failure goes on with the remaining
+   * So the HEAD is sent once first, and such an error, repeated, for a key below an object means "no such object"
+   * at once, rather than after the retries with backoff that an error earns. Every other failure goes on with the remaining
    * attempts, so a server error anywhere else is retried and reported as for any request.
    */
   private Optional<HeadObjectResponse> find(Location location) {
@@ -174,8 +174,19 @@ public final class S3Storage implements Storage, FileTimes, StoredChecksums, io.
     try {
       return Optional.of(request.apply(sendOnce));
     } catch (SdkException e) {
-      if (absent.test(e) || S3Errors.mayBeBelowAnObject(e) && objectAbove(location).isPresent()) {
+      if (absent.test(e)) {
         return Optional.empty();
+      }
+      if (S3Errors.mayBeBelowAnObject(e) && objectAbove(location).isPresent()) {
+        // a store that keeps objects as files gives this answer for the key every time; asked once more, it tells
+        // that apart from a passing server error on a store where a key and keys below it can all be objects (S3)
+        try {
+          return Optional.of(request.apply(sendOnce));
+        } catch (SdkException again) {
+          if (absent.test(again) || S3Errors.mayBeBelowAnObject(again)) {
+            return Optional.empty();
+          }
+        }
       }
       if (settings.maxAttempts() == 1) {
         throw S3Errors.of(action, location, e, settings);

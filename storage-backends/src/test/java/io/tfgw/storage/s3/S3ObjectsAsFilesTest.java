@@ -26,8 +26,8 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /**
  * The S3 backend on a store that keeps objects as files (S3Proxy's filesystem store), where a key below an object
- * is a path through a file and is answered with HTTP 500: such a key is absent, found out with one request, while a
- * server error for any other key is still retried and reported.
+ * is a path through a file and is answered with HTTP 500: such a key is absent, found out without retries, while
+ * a server error for any other key is still retried and reported.
  */
 class S3ObjectsAsFilesTest {
   private static final int ATTEMPTS = 3;
@@ -36,10 +36,14 @@ class S3ObjectsAsFilesTest {
   private static Heads heads;
   private static S3Storage storage;
 
-  /** Counts HEADs per key, and answers HEADs of chosen keys with a server error (500 InternalError). */
+  /**
+   * Counts HEADs per key, answers HEADs of chosen keys with a server error (500 InternalError), and others with the
+   * metadata of another key (an object where this store cannot have one).
+   */
   static final class Heads extends ForwardingBlobStore {
     final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
     final Map<String, AtomicInteger> failuresLeft = new ConcurrentHashMap<>();
+    final Map<String, String> answerAs = new ConcurrentHashMap<>();
 
     Heads(BlobStore delegate) {
       super(delegate);
@@ -57,7 +61,8 @@ class S3ObjectsAsFilesTest {
         throw S3Exception.builder().statusCode(500).awsErrorDetails(AwsErrorDetails.builder()
             .errorCode("InternalError").errorMessage("injected failure").build()).message("injected failure").build();
       }
-      return super.blobMetadata(request);
+      String other = answerAs.get(request.key());
+      return super.blobMetadata(other == null ? request : request.toBuilder().key(other).build());
     }
   }
 
@@ -80,6 +85,7 @@ class S3ObjectsAsFilesTest {
   void reset() {
     heads.calls.clear();
     heads.failuresLeft.clear();
+    heads.answerAs.clear();
   }
 
   @Test
@@ -90,7 +96,7 @@ class S3ObjectsAsFilesTest {
   }
 
   @Test
-  void aKeyBelowAnObjectIsAbsentAfterOneRequest() {
+  void aKeyBelowAnObjectIsAbsentWithoutRetries() {
     for (String key : Set.of("run/model.ckpt/checkpoint", "run/model.ckpt/variables/variables.index")) {
       Location loc = Location.parse("s3://bkt/" + key);
       long t0 = System.nanoTime();
@@ -98,7 +104,8 @@ class S3ObjectsAsFilesTest {
       assertThat(storage.version(loc)).isEmpty();
       assertThatThrownBy(() -> storage.inputFile(loc).length()).isInstanceOf(LocationNotFoundException.class)
           .hasMessageContaining("No such file: " + loc);
-      assertThat(heads.calls(key)).as("HEADs of %s: one per question, no retries", key).isEqualTo(3);
+      assertThat(heads.calls(key)).as("HEADs of %s: two per question (asked, confirmed), no retries", key)
+          .isEqualTo(6);
       assertThat((System.nanoTime() - t0) / 1_000_000).as("ms").isLessThan(2_000);
     }
   }
@@ -123,6 +130,18 @@ class S3ObjectsAsFilesTest {
     assertThatThrownBy(() -> storage.exists(loc)).isInstanceOf(StorageException.class).hasMessageContaining("HTTP 500");
     assertThat(heads.calls("run/model.ckpt/checkpoint")).isEqualTo(ATTEMPTS);
     assertThat(storage.exists(loc)).as("once the object above answers, the key is absent").isFalse();
+  }
+
+  @Test
+  void onS3ItselfAPassingServerErrorBelowAnObjectIsNotMistakenForAbsence() {
+    // S3 holds run/model.ckpt and run/model.ckpt/x side by side; S3Proxy's stores (filesystem and in-memory alike)
+    // cannot, so the store answers for that key with another object's metadata. Its 500 does not repeat: found.
+    String key = "run/model.ckpt/x";
+    heads.answerAs.put(key, "run/other/file.bin");
+    heads.failuresLeft.put(key, new AtomicInteger(1));
+    assertThat(storage.exists(Location.parse("s3://bkt/" + key))).isTrue();
+    assertThat(heads.calls(key)).isEqualTo(2);
+    assertThat(heads.calls("run/model.ckpt")).as("the object above was looked for").isEqualTo(1);
   }
 
   @Test

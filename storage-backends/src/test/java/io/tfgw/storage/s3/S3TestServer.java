@@ -14,8 +14,8 @@ import software.amazon.awssdk.services.s3.S3Client;
 
 /**
  * A real S3 server for tests: S3Proxy in this JVM, on 127.0.0.1 and a free port, keeping objects in memory
- * ({@link #start()}) or as files below a directory ({@link #startOnFilesystem}). Tests talk to it through the real
- * SDK; nothing is mocked.
+ * ({@link #start()}: as files of an in-memory file system) or as files below a directory
+ * ({@link #startOnFilesystem}). Tests talk to it through the real SDK; nothing is mocked.
  */
 public final class S3TestServer implements AutoCloseable {
   public static final String ACCESS_KEY = "tfgw-test-key";
