@@ -116,9 +116,11 @@ public final class CheckpointConverter {
 
   /** The state file the user pointed at, directly or as its directory; null when none. */
   private Location stateFileOf(Location source) {
-    if (source.fileName().equals(CheckpointStateFile.NAME) && storage.exists(source)
-        && FileSniffer.sniff(storage, source) == FileKind.CHECKPOINT_STATE) {
-      return source;
+    if (storage.exists(source)) {
+      // a file (a V1 checkpoint is one) has nothing below it: asking for source/checkpoint would be asking a store
+      // that keeps objects as files for a path through a file
+      return source.fileName().equals(CheckpointStateFile.NAME)
+          && FileSniffer.sniff(storage, source) == FileKind.CHECKPOINT_STATE ? source : null;
     }
     Location inDir = source.resolve(CheckpointStateFile.NAME);
     return storage.exists(inDir) ? inDir : null;
