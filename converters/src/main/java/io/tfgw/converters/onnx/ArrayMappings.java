@@ -115,7 +115,9 @@ final class ArrayMappings {
       if (!((seq == 0 && batch == 1) || (seq == 1 && batch == 0))) {
         throw new UnsupportedInputException("ONNX ReverseSequence takes batch and time axes 0 and 1 only");
       }
-      c.output(0, c.emit("ReverseSequence", List.of(c.in(0), c.asInt64(1)), c.dtype(0), c.shape(0),
+      // TF leaves a sequence of length 0 as it is, which reversing 1 element also does (ONNX wants lengths >= 1)
+      String lengths = ElementwiseMappings.binary(c, "Max", c.asInt64(1), c.constant(io.tfgw.core.runtime.Tensor.scalar(1L)));
+      c.output(0, c.emit("ReverseSequence", List.of(c.in(0), lengths), c.dtype(0), c.shape(0),
           n -> n.attr("batch_axis", batch).attr("time_axis", seq)));
     });
   }
@@ -531,12 +533,15 @@ final class ArrayMappings {
 
   private static void oneHot(MapContext c) {
     long axis = c.attrInt("axis", -1);
-    DType it = c.dtype(0);
-    String depth = c.in(1);
+    // ONNX Runtime implements OneHot for int64 indices with int64 depth (float/int64 values) or float depth
+    String indices = c.cast(c.in(0), DType.INT64);
+    DType it = DType.INT64;
+    String depth = c.cast(c.in(1), DType.INT64);
     // TF gives all-off rows for negative indices; ONNX counts them from the end, so move them out of range
-    String neg = ElementwiseMappings.compare(c, "Less", c.in(0), c.scalar(it, 0));
-    String depthAsIndex = c.cast(depth, it);
-    String idx = c.emit("Where", List.of(neg, depthAsIndex, c.in(0)), it, c.shape(0));
+    String neg = ElementwiseMappings.compare(c, "Less", indices, c.scalar(it, 0));
+    String idx = c.emit("Where", List.of(neg, depth, indices), it, c.shape(0));
+    DType valueType = c.dtype(2);
+    String depthInput = valueType == DType.FLOAT || valueType == DType.INT64 ? depth : c.cast(depth, DType.FLOAT);
     String off = c.emit("Reshape", List.of(c.in(3), c.int64s(1)), c.dtype(2), new long[] {1});
     String on = c.emit("Reshape", List.of(c.in(2), c.int64s(1)), c.dtype(2), new long[] {1});
     String values = c.emit("Concat", List.of(off, on), c.dtype(2), new long[] {2}, n -> n.attr("axis", 0L));
@@ -550,6 +555,6 @@ final class ArrayMappings {
         ys[i] = i == a ? (d == null ? -1 : d.toLongs()[0]) : xs[j++];
       }
     }
-    c.output(0, c.emit("OneHot", List.of(idx, c.asInt64(1), values), c.dtype(2), ys, n -> n.attr("axis", axis)));
+    c.output(0, c.emit("OneHot", List.of(idx, depthInput, values), c.dtype(2), ys, n -> n.attr("axis", axis)));
   }
 }

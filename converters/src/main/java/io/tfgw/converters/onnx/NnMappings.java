@@ -107,27 +107,50 @@ final class NnMappings {
   }
 
   private static long[] einsumShape(MapContext c, String eq) {
-    if (eq.contains("...") || !eq.contains("->")) {
+    if (!eq.contains("->")) {
       return null;
     }
-    String[] sides = eq.replace(" ", "").split("->");
+    String[] sides = eq.replace(" ", "").split("->", -1);
     String[] ins = sides[0].split(",");
     Map<Character, Long> dims = new java.util.HashMap<>();
+    long[] ellipsis = new long[0];
     for (int i = 0; i < ins.length; i++) {
       long[] s = c.shape(i);
-      if (s == null || s.length != ins[i].length()) {
+      if (s == null) {
         return null;
       }
-      for (int k = 0; k < s.length; k++) {
-        dims.merge(ins[i].charAt(k), s[k], Math::max);
+      String letters = ins[i].replace("...", "");
+      int ell = s.length - letters.length();
+      int at = ins[i].indexOf("...");
+      if (at >= 0) {
+        ellipsis = Shapes.broadcast(ellipsis, java.util.Arrays.copyOfRange(s, at, at + ell));
+      } else if (ell != 0) {
+        return null;
+      }
+      for (int k = 0, d = 0; k < ins[i].length(); k++) {
+        char ch = ins[i].charAt(k);
+        if (ch == '.') {
+          k += 2;
+          d += ell;
+          continue;
+        }
+        dims.merge(ch, s[d++], Math::max);
       }
     }
-    String outSide = sides.length > 1 ? sides[1] : "";
-    long[] out = new long[outSide.length()];
-    for (int k = 0; k < out.length; k++) {
-      out[k] = dims.getOrDefault(outSide.charAt(k), -1L);
+    List<Long> out = new ArrayList<>();
+    String outSide = sides[1];
+    for (int k = 0; k < outSide.length(); k++) {
+      char ch = outSide.charAt(k);
+      if (ch == '.') {
+        k += 2;
+        for (long e : ellipsis) {
+          out.add(e);
+        }
+        continue;
+      }
+      out.add(dims.getOrDefault(ch, -1L));
     }
-    return out;
+    return out.stream().mapToLong(Long::longValue).toArray();
   }
 
   /** Strides, dilations or ksize of an NHWC/NCHW attribute as {h, w}. */
