@@ -69,7 +69,7 @@ final class NnMappings {
     }
     long[] sa = c.g.meta(a).shape();
     long[] sb = c.g.meta(b).shape();
-    long[] shape = sa == null || sb == null ? null : new long[] {sa[0], sb[1]};
+    long[] shape = {sa == null ? -1 : sa[0], sb == null ? -1 : sb[1]};
     c.output(0, c.emit("MatMul", List.of(a, b), c.dtype(0), shape));
   }
 

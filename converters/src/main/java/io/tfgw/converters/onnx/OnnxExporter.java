@@ -227,7 +227,10 @@ public final class OnnxExporter {
       throw new WrongInputException("The dtype of input " + tensor + " is not declared in the graph");
     }
     String[] params = null;
-    if (shape != null && shape.length > 0 && shape[0] < 0) {
+    if (shape == null) {
+      return new TfToOnnx.Port(name, tensor, dtype, null, null); // refused after the op check, which says more
+    }
+    if (shape.length > 0 && shape[0] < 0) {
       shape = shape.clone();
       if (options.batchSize() != null) {
         shape[0] = options.batchSize();
@@ -235,6 +238,9 @@ public final class OnnxExporter {
         params = new String[shape.length];
         params[0] = BATCH;
       }
+    } else if (shape.length > 0 && options.batchSize() != null && shape[0] != options.batchSize()) {
+      throw new WrongInputException("Input '" + name + "' has a fixed first dimension of " + shape[0]
+          + ", not the --batch-dim " + options.batchSize());
     }
     return new TfToOnnx.Port(name, tensor, dtype, shape, params);
   }

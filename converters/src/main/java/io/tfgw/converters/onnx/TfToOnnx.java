@@ -42,7 +42,8 @@ final class TfToOnnx {
       "EnsureShape", "PreventGradient", "PlaceholderWithDefault", "DebugIdentity");
   /** Ops never evaluated at export time: their value differs per run. */
   private static final Set<String> NOT_FOLDED = Set.of("RandomUniform", "RandomUniformInt", "RandomStandardNormal",
-      "TruncatedNormal", "Multinomial", "RandomShuffle", "Placeholder");
+      "TruncatedNormal", "Multinomial", "RandomShuffle", "Placeholder", "Switch", "RefSwitch", "Merge", "RefMerge",
+      "Enter", "RefEnter", "Exit", "RefExit", "NextIteration", "RefNextIteration", "LoopCond", "ControlTrigger");
 
   static {
     ElementwiseMappings.register(MAPPINGS);
@@ -105,10 +106,17 @@ final class TfToOnnx {
     if (!problems.isEmpty()) {
       throw new UnsupportedInputException(describeProblems());
     }
+    for (Port p : inputs) {
+      if (p.shape() == null) {
+        throw new UnsupportedInputException("Input '" + p.name() + "' (" + p.tensor() + ") declares no rank (its "
+            + "Placeholder has no shape), and ONNX model inputs need one; export from a graph whose input has a "
+            + "shape. Nothing was written.");
+      }
+    }
     for (Port p : outputs) {
       String v = values.get(p.tensor());
       OnnxGraph.Meta m = g.meta(v);
-      long[] shape = p.shape() != null ? p.shape() : m.shape();
+      long[] shape = p.shape() != null ? p.shape() : m.shape() != null ? m.shape() : declaredOutputShape(p.tensor());
       DType dtype = m.dtype();
       // graph outputs carry the names the source gives them
       g.add("Identity", "node:" + p.name(), List.of(v), List.of(p.name()));
@@ -192,8 +200,9 @@ final class TfToOnnx {
           }
           if (!done.contains(dep)) {
             if (onPath.contains(dep)) {
-              throw new UnsupportedInputException("The graph has a cycle through node '" + dep + "' ("
-                  + nodes.get(dep).getOp() + "): TF1 while loops cannot be exported to ONNX yet");
+              throw new UnsupportedInputException("1 node(s) cannot be exported to ONNX: a TF1 while loop (a cycle "
+                  + "through node '" + dep + "', " + nodes.get(dep).getOp() + "); ONNX Loop is not mapped yet. "
+                  + "Nothing was written.");
             }
             stack.push(new Object[] {dep, 0});
           }
@@ -239,7 +248,11 @@ final class TfToOnnx {
         continue;
       }
       if (failed.contains(r.node())) {
-        failed.add(name); // a consequence of a node already reported
+        failed.add(name); // a consequence of a node already reported; still named if it has no mapping itself
+        if (!MAPPINGS.containsKey(n.getOp()) && !PASS_THROUGH.contains(n.getOp()) && !n.getOp().equals("IdentityN")
+            && !n.getOp().equals("Const")) {
+          problem(n, "");
+        }
         return;
       }
       String v = values.get(r.tensorName());
@@ -348,6 +361,19 @@ final class TfToOnnx {
           + outs.get(k)), t));
     }
     return true;
+  }
+
+  /** The shape TF recorded for a tensor ({@code _output_shapes}), when the exporter could not infer it. */
+  private long[] declaredOutputShape(String tensor) {
+    TensorRef r = TensorRef.parse(tensor);
+    NodeDef n = nodes.get(r.node());
+    AttrValue a = n == null ? null : n.getAttrMap().get("_output_shapes");
+    if (a == null || a.getList().getShapeCount() <= r.index()) {
+      return null;
+    }
+    var s = a.getList().getShape(r.index());
+    return s.getUnknownRank() ? null : s.getDimList().stream().mapToLong(d -> d.getSize() < 0 ? -1 : d.getSize())
+        .toArray();
   }
 
   /** Nodes of the graph that the output needs, as a sorted set (for messages). */
