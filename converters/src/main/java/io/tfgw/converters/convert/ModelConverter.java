@@ -359,22 +359,9 @@ public final class ModelConverter {
       List<String> inputs = signatureInputs(graph, outputs, signature);
       GraphDef inlined = FunctionInliner.inline(model.graph(), outs);
       GraphIndex index = new GraphIndex(inlined);
-      Map<String, TensorData> values = new java.util.LinkedHashMap<>();
       Session session = model.session();
-      Map<String, io.tfgw.core.runtime.Variable> variables = session.variables();
       Set<String> needed = index.needed(roots(outs, inputs));
-      for (String name : needed) {
-        NodeDef n = index.node(name);
-        if (n.getOp().equals("VarHandleOp")) {
-          String shared = n.getAttrMap().containsKey("shared_name") ? n.getAttrOrThrow("shared_name").getS().toStringUtf8() : "";
-          io.tfgw.core.runtime.Variable v = variables.get(shared.isEmpty() ? name : shared);
-          if (v == null) {
-            throw new UnsupportedInputException("Variable '" + name + "' of " + graph.location()
-                + " is not restored by the model's saver; it cannot be frozen");
-          }
-          values.put(name, session.valueOf(v).toData());
-        }
-      }
+      Map<String, TensorData> values = variableValues(model, index, needed);
       Freezer.Result r = new Freezer(inlined, new InMemoryCheckpoint(graph.location(), "savedmodel", values))
           .withTables(LookupTables.contents(index, needed, session))
           .freeze(outs, inputs, storage.outputFile(destination));
@@ -384,6 +371,34 @@ public final class ModelConverter {
       return new Result(graph.location(), "savedmodel", destination, "frozen", outs, r.nodes(), r.variablesFrozen(),
           r.bytes(), notes);
     }
+  }
+
+  /**
+   * The values of the resource variables a TF2 graph (its functions inlined) reads for {@code outs}, by VarHandleOp
+   * node name, as the model's own restore function loads them (run in tfgw's runtime).
+   */
+  public static Map<String, TensorData> tf2VariableValues(Model model, GraphDef inlined, List<String> outs) {
+    GraphIndex index = new GraphIndex(inlined);
+    return variableValues(model, index, index.needed(outs.stream().map(o -> TensorRef.parse(o).node()).toList()));
+  }
+
+  private static Map<String, TensorData> variableValues(Model model, GraphIndex index, java.util.Collection<String> needed) {
+    Map<String, TensorData> values = new java.util.LinkedHashMap<>();
+    Session session = model.session();
+    Map<String, io.tfgw.core.runtime.Variable> variables = session.variables();
+    for (String name : needed) {
+      NodeDef n = index.node(name);
+      if (n.getOp().equals("VarHandleOp")) {
+        String shared = n.getAttrMap().containsKey("shared_name") ? n.getAttrOrThrow("shared_name").getS().toStringUtf8() : "";
+        io.tfgw.core.runtime.Variable v = variables.get(shared.isEmpty() ? name : shared);
+        if (v == null) {
+          throw new UnsupportedInputException("Variable '" + name + "' of " + model.location()
+              + " is not restored by the model's saver; it cannot be frozen");
+        }
+        values.put(name, session.valueOf(v).toData());
+      }
+    }
+    return values;
   }
 
   /** A SavedModel's signature outputs; otherwise the user must say, and the error lists likely candidates. */

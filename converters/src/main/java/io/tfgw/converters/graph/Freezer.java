@@ -160,6 +160,49 @@ public final class Freezer {
   }
 
   /**
+   * The frozen graph without its variable values: variables are Const nodes carrying only {@code dtype} and
+   * {@code _tfgw_shape} (the checkpoint tensor's dimensions), and their values are read from the checkpoint only
+   * when asked, one at a time. For exporters that stream weights out (ONNX) instead of holding them all.
+   */
+  public record Lazy(GraphDef graph, Map<String, java.util.function.Supplier<TensorData>> variables) {}
+
+  public Lazy lazy(List<String> outputs) {
+    Set<String> needed = index.needed(outputNodes(outputs));
+    GraphDef.Builder out = GraphDef.newBuilder();
+    Map<String, java.util.function.Supplier<TensorData>> values = new java.util.LinkedHashMap<>();
+    for (String name : needed) {
+      NodeDef n = index.node(name);
+      if (STATEFUL_UPDATES.contains(n.getOp())) {
+        throw new UnsupportedInputException("The outputs " + outputs + " depend on node '" + name + "' (" + n.getOp()
+            + "), which updates a variable; an exported graph cannot do that. Choose outputs of the inference part");
+      }
+      if (SaverVariables.VARIABLE_OPS.contains(n.getOp())) {
+        TensorInfo info = checkpointTensor(name);
+        DataType declared = n.getAttrOrThrow("dtype").getType();
+        int base = declared.getNumber() > 100 ? declared.getNumber() - 100 : declared.getNumber();
+        io.tfgw.proto.TensorShapeProto.Builder shape = io.tfgw.proto.TensorShapeProto.newBuilder();
+        for (long d : info.shape().dims()) {
+          shape.addDim(io.tfgw.proto.TensorShapeProto.Dim.newBuilder().setSize(d));
+        }
+        out.addNode(NodeDef.newBuilder().setName(name).setOp("Const")
+            .putAttr("dtype", AttrValue.newBuilder().setType(DataType.forNumber(base)).build())
+            .putAttr(LAZY_SHAPE_ATTR, AttrValue.newBuilder().setShape(shape).build()));
+        values.put(name, () -> valueOf(name));
+      } else {
+        out.addNode(clean(n));
+      }
+    }
+    out.setLibrary(FunctionRefs.prune(graph.getLibrary(), out.getNodeList()));
+    if (graph.hasVersions()) {
+      out.setVersions(graph.getVersions());
+    }
+    return new Lazy(out.build(), values);
+  }
+
+  /** The attribute of a {@link #lazy} variable Const holding its shape (the value is not in the graph). */
+  public static final String LAZY_SHAPE_ATTR = "_tfgw_shape";
+
+  /**
    * A node as the frozen graph has it: no device, no colocation hints; ReadVariableOp becomes Identity and
    * ResourceGather a GatherV2 over the variable's Const, as TF's {@code convert_variables_to_constants} rewrites them.
    */
