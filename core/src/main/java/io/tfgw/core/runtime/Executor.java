@@ -30,6 +30,8 @@ final class Executor {
   private Map<String, Integer> entersPerFrame;
   private final ArrayDeque<Item> ready = new ArrayDeque<>();
   private Map<Node.Endpoint, Object> fetched;
+  private Set<Node.Endpoint> fetchedNondeterministic;
+  private Set<Node.Endpoint> feedsNondeterministic;
   private Set<Node> deadNodes;
   private boolean[] isFetched;
 
@@ -63,7 +65,7 @@ final class Executor {
         s = new IterState();
         iterations.put(i, s);
         for (Object[] c : constants) {
-          propagate((Node) c[0], new Object[] {c[1]}, c[1] == OpContext.DEAD, this, i);
+          propagate((Node) c[0], new Object[] {c[1]}, c[1] == OpContext.DEAD, (Boolean) c[2], this, i);
         }
       }
       return s;
@@ -74,6 +76,8 @@ final class Executor {
     final int[] pending = initialPending.clone();
     final int[] dead = new int[program.nodes.size()];
     final Object[][] inputs = new Object[program.nodes.size()][];
+    /** Nodes with an input that depends on an unseeded random op. */
+    final boolean[] tainted = new boolean[program.nodes.size()];
     /** Ready items of this iteration not yet processed, plus loops started in it that have not finished. */
     int outstanding;
     Set<Integer> mergeFired;
@@ -119,8 +123,24 @@ final class Executor {
     return needed;
   }
 
+  /**
+   * The fetched values of a run, in order, and which of them depend on an unseeded random op (TF seeds those ops
+   * afresh on every run, so such a value is not reproducible).
+   */
+  record Result(List<Tensor> values, boolean[] nondeterministic) {}
+
   /** Runs; returns the fetched values in order. */
   List<Tensor> run(Map<Node.Endpoint, Tensor> feeds, List<Node.Endpoint> fetches, List<Node> targets) {
+    return run(feeds, Set.of(), fetches, targets).values();
+  }
+
+  /**
+   * Runs; {@code nondeterministicFeeds} are fed values that depend on an unseeded random op (arguments of a
+   * function called with such values).
+   */
+  Result run(Map<Node.Endpoint, Tensor> feeds, Set<Node.Endpoint> nondeterministicFeeds,
+      List<Node.Endpoint> fetches, List<Node> targets) {
+    feedsNondeterministic = nondeterministicFeeds;
     needed = neededNodes(program, feeds.keySet(), fetches, targets);
     int n = program.nodes.size();
     initialPending = new int[n];
@@ -146,6 +166,7 @@ final class Executor {
       }
     }
     fetched = new HashMap<>();
+    fetchedNondeterministic = new HashSet<>();
     deadNodes = new HashSet<>();
     isFetched = new boolean[n];
     for (Node.Endpoint e : fetches) {
@@ -172,14 +193,23 @@ final class Executor {
       checkFinished(item.frame);
     }
     List<Tensor> out = new ArrayList<>(fetches.size());
-    for (Node.Endpoint e : fetches) {
-      Object v = feeds.containsKey(e) ? feeds.get(e) : fetched.get(e);
+    boolean[] nondeterministic = new boolean[fetches.size()];
+    for (int i = 0; i < fetches.size(); i++) {
+      Node.Endpoint e = fetches.get(i);
+      boolean fed = feeds.containsKey(e);
+      Object v = fed ? feeds.get(e) : fetched.get(e);
       if (v == OpContext.DEAD || (v == null && deadNodes.contains(e.node()))) {
         throw new WrongInputException("Tensor " + e + " has no value in this run: it comes from the untaken branch "
             + "of a conditional (Switch)");
       }
+      nondeterministic[i] = fed ? nondeterministicFeeds.contains(e) : fetchedNondeterministic.contains(e);
+      // a fetched ref aliases the variable's buffer: TF's caller reads it after the run, updates included
       if (v instanceof Variable var) {
         v = session.valueOf(var);
+        nondeterministic[i] |= var.isNondeterministic();
+      } else if (v instanceof Variable.View view) {
+        v = view.read();
+        nondeterministic[i] |= view.variable().isNondeterministic();
       }
       if (!(v instanceof Tensor)) {
         throw new WrongInputException("Tensor " + e + " was not computed (" + e.node().op + " gave "
@@ -187,7 +217,7 @@ final class Executor {
       }
       out.add((Tensor) v);
     }
-    return out;
+    return new Result(out, nondeterministic);
   }
 
   private static String frameName(Node enter) {
@@ -222,7 +252,7 @@ final class Executor {
       f.finished = true;
       for (Node exit : f.deadExits) {
         if (!f.liveExits.contains(exit)) {
-          propagate(exit, new Object[] {OpContext.DEAD}, true, f.parent, f.parentIter);
+          propagate(exit, new Object[] {OpContext.DEAD}, true, false, f.parent, f.parentIter);
         }
       }
       f.parent.children.remove(f.name + "@" + f.parentIter);
@@ -248,14 +278,25 @@ final class Executor {
       in = new Object[node.inputs.size()];
     }
     Map<Integer, Object> fed = fedInputs.get(node.id);
+    boolean tainted = st.tainted[node.id];
     if (fed != null) {
       for (Map.Entry<Integer, Object> e : fed.entrySet()) {
         in[e.getKey()] = e.getValue();
+        tainted |= feedsNondeterministic.contains(node.inputs.get(e.getKey()));
       }
     }
     boolean dead = st.dead[node.id] > 0;
+    if (OpRegistry.EXECUTOR_OPS.contains(node.op) && !node.op.startsWith("Ref")) {
+      // a ref edge into a non-ref Enter/Exit/NextIteration/Merge is dereferenced there: what flows on is a tensor
+      // aliasing the variable's buffer, as in TF
+      for (int i = 0; i < in.length; i++) {
+        if (in[i] instanceof Variable var) {
+          in[i] = OpContext.viewOf(session, var);
+        }
+      }
+    }
     if (node.isMerge()) {
-      processMerge(node, frame, item.iter, in, dead);
+      processMerge(node, frame, item.iter, in, dead, tainted);
       return;
     }
     if (node.isEnter()) {
@@ -273,12 +314,12 @@ final class Executor {
       io.tfgw.proto.AttrValue constant = node.attrs.get("is_constant");
       if (constant != null && constant.getB()) {
         child.iteration(0);
-        child.constants.add(new Object[] {node, v});
+        child.constants.add(new Object[] {node, v, tainted});
         for (int i : new ArrayList<>(child.iterations.keySet())) {
-          propagate(node, new Object[] {v}, dead, child, i);
+          propagate(node, new Object[] {v}, dead, tainted, child, i);
         }
       } else {
-        propagate(node, new Object[] {v}, dead, child, 0);
+        propagate(node, new Object[] {v}, dead, tainted, child, 0);
       }
       child.pendingEnters--;
       checkFinished(child);
@@ -292,25 +333,25 @@ final class Executor {
         frame.deadExits.add(node);
       } else {
         frame.liveExits.add(node);
-        propagate(node, new Object[] {in[0]}, false, frame.parent, frame.parentIter);
+        propagate(node, new Object[] {in[0]}, false, tainted, frame.parent, frame.parentIter);
       }
       return;
     }
     if (node.isNextIteration()) {
       if (!dead) {
-        propagate(node, new Object[] {in[0]}, false, frame, item.iter + 1);
+        propagate(node, new Object[] {in[0]}, false, tainted, frame, item.iter + 1);
       }
       return;
     }
     if (dead) {
-      propagate(node, null, true, frame, item.iter);
+      propagate(node, null, true, false, frame, item.iter);
       return;
     }
-    Object[] outputs = execute(node, in);
-    propagate(node, outputs, false, frame, item.iter);
+    OpContext ctx = execute(node, in, tainted);
+    propagate(node, ctx.outputsForExecutor(), false, ctx.isNondeterministic(), frame, item.iter);
   }
 
-  private void processMerge(Node node, Frame frame, int iter, Object[] in, boolean dead) {
+  private void processMerge(Node node, Frame frame, int iter, Object[] in, boolean dead, boolean tainted) {
     IterState st = frame.iteration(iter);
     int chosen = -1;
     for (int i = 0; i < in.length; i++) {
@@ -320,17 +361,16 @@ final class Executor {
       }
     }
     Object[] outputs = chosen < 0 ? null : new Object[] {in[chosen], Tensor.scalar(chosen)};
-    propagate(node, outputs, chosen < 0, frame, iter);
+    propagate(node, outputs, chosen < 0, tainted, frame, iter);
   }
 
-  private Object[] execute(Node node, Object[] in) {
-    OpContext ctx = new OpContext(node, in, session);
+  private OpContext execute(Node node, Object[] in, boolean tainted) {
+    OpContext ctx = new OpContext(node, in, session, tainted);
     try {
       if (node.kernel != null) {
         node.kernel.compute(ctx);
       } else if (session.library().contains(node.op)) {
-        List<Tensor> args = ctx.inputs(0, in.length);
-        List<Tensor> results = session.callFunction(node.op, node.attrs, args);
+        List<Tensor> results = ctx.call(node.op, node.attrs, ctx.inputs(0, in.length));
         for (int i = 0; i < results.size(); i++) {
           ctx.output(i, results.get(i));
         }
@@ -347,16 +387,25 @@ final class Executor {
     } catch (RuntimeException e) {
       throw new IllegalStateException("node '" + node.name + "' (" + node.op + ") failed: " + e, e);
     }
-    Object[] out = ctx.outputs();
-    return ctx.numOutputs() == out.length ? out : java.util.Arrays.copyOf(out, ctx.numOutputs());
+    return ctx;
   }
 
-  /** Delivers a node's outputs (null with dead = all dead) along its edges into (frame, iter). */
-  private void propagate(Node node, Object[] outputs, boolean dead, Frame frame, int iter) {
+  /**
+   * Delivers a node's outputs (null with dead = all dead) along its edges into (frame, iter); {@code tainted}: the
+   * outputs depend on an unseeded random op.
+   */
+  private void propagate(Node node, Object[] outputs, boolean dead, boolean tainted, Frame frame, int iter) {
     if (frame.parent == null && isFetched[node.id]) {
       if (outputs != null) {
         for (int i = 0; i < outputs.length; i++) {
-          fetched.put(new Node.Endpoint(node, i), outputs[i]);
+          Node.Endpoint e = new Node.Endpoint(node, i);
+          Object v = outputs[i];
+          // TF's fetch dereferences a ref output when it is produced: later Assigns that make a new buffer (another
+          // size) do not reach it, in-place updates do
+          fetched.put(e, v instanceof Variable var && var.isInitialized() ? var.view() : v);
+          if (tainted) {
+            fetchedNondeterministic.add(e);
+          }
         }
       } else {
         deadNodes.add(node);
@@ -379,13 +428,16 @@ final class Executor {
         }
         v = outputs[edge.srcSlot()];
       }
-      deliver(dst, edge.dstSlot(), v, frame, iter);
+      deliver(dst, edge.dstSlot(), v, tainted && edge.srcSlot() >= 0, frame, iter);
     }
   }
 
-  private void deliver(Node dst, int slot, Object v, Frame frame, int iter) {
+  private void deliver(Node dst, int slot, Object v, boolean tainted, Frame frame, int iter) {
     IterState st = frame.iteration(iter);
     boolean isDead = v == OpContext.DEAD;
+    if (tainted && !isDead) {
+      st.tainted[dst.id] = true;
+    }
     if (dst.isMerge() && st.mergeFired != null && st.mergeFired.contains(dst.id)) {
       return;
     }

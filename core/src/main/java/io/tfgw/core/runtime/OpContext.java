@@ -23,11 +23,14 @@ public final class OpContext {
   private final Session session;
   private Object[] outputs = new Object[1];
   private int numOutputs;
+  /** Whether what this execution computes depends on an unseeded random op. */
+  private boolean nondeterministic;
 
-  OpContext(Node node, Object[] inputs, Session session) {
+  OpContext(Node node, Object[] inputs, Session session, boolean nondeterministic) {
     this.node = node;
     this.inputs = inputs;
     this.session = session;
+    this.nondeterministic = nondeterministic;
   }
 
   public String nodeName() {
@@ -46,16 +49,61 @@ public final class OpContext {
     return inputs.length;
   }
 
-  /** Input {@code i} as a tensor; a ref input (from a TF1 variable) gives the variable's value. */
+  /**
+   * Input {@code i} as a tensor; a ref input (from a TF1 variable), or a tensor aliasing a variable's buffer, gives
+   * what the variable holds now.
+   */
   public Tensor input(int i) {
     Object v = inputs[i];
     if (v instanceof Tensor t) {
       return t;
     }
     if (v instanceof Variable var) {
-      return session.valueOf(var);
+      return read(var);
+    }
+    if (v instanceof Variable.View view) {
+      nondeterministic |= view.variable().isNondeterministic();
+      return view.read();
     }
     throw new KernelException("input " + i + " has no value");
+  }
+
+  /** The value of a variable (resource variables' reads), recording whether it is nondeterministic. */
+  public Tensor read(Variable v) {
+    Tensor t = session.valueOf(v);
+    nondeterministic |= v.isNondeterministic();
+    return t;
+  }
+
+  /**
+   * Output {@code out} is input {@code in} itself, as TF's Identity, Switch and friends forward their input's buffer:
+   * a ref input (dereferenced here) or a tensor aliasing a variable's buffer stays an alias of that buffer, so a
+   * later in-place update of a TF1 variable reaches this op's consumers.
+   */
+  public void forward(int in, int out) {
+    Object v = inputs[in];
+    if (v instanceof Variable var) {
+      v = viewOf(session, var);
+    } else if (!(v instanceof Tensor) && !(v instanceof Variable.View)) {
+      throw new KernelException("input " + in + " has no value");
+    }
+    if (v instanceof Variable.View view) {
+      nondeterministic |= view.variable().isNondeterministic();
+    }
+    setOutput(out, v);
+  }
+
+  /** As {@link #forward(int, int)}, with another shape of as many elements (Reshape, ExpandDims, Squeeze). */
+  public void forward(int in, int out, io.tfgw.core.tensor.Shape shape) {
+    forward(in, out);
+    Object v = outputs[out];
+    setOutput(out, v instanceof Variable.View view ? view.reshaped(shape) : ((Tensor) v).reshape(shape));
+  }
+
+  /** A tensor aliasing the variable's current buffer (initialized from the checkpoint first if need be). */
+  static Variable.View viewOf(Session session, Variable var) {
+    session.valueOf(var);
+    return var.view();
   }
 
   /** Inputs {@code from} (inclusive) to {@code to} (exclusive). */
@@ -107,12 +155,30 @@ public final class OpContext {
     numOutputs = Math.max(numOutputs, i + 1);
   }
 
-  Object[] outputs() {
-    return outputs;
+  /** The outputs, as many as were set. */
+  Object[] outputsForExecutor() {
+    return numOutputs == outputs.length ? outputs : Arrays.copyOf(outputs, numOutputs);
   }
 
-  int numOutputs() {
-    return numOutputs;
+  /** Whether the outputs depend on an unseeded random op (an input did, or the kernel said so). */
+  public boolean isNondeterministic() {
+    return nondeterministic;
+  }
+
+  /**
+   * Marks the outputs as depending on an unseeded random op: TF seeds such an op from the clock on every session, so
+   * its values are not reproducible, by TF or by tfgw.
+   */
+  public void markNondeterministic() {
+    nondeterministic = true;
+  }
+
+  /**
+   * State this node's kernel keeps across runs of the session (a stateful random op's generator), made on first
+   * use. TF keeps such kernels per session and node; a function body's nodes have theirs per instantiation.
+   */
+  public <T> T kernelState(Class<T> type, java.util.function.Supplier<T> make) {
+    return type.cast(session.kernelState(node, make));
   }
 
   // ---- attributes ----
@@ -200,7 +266,15 @@ public final class OpContext {
 
   /** Calls a function of the graph's library. */
   public List<Tensor> call(NameAttrList function, List<Tensor> args) {
-    return session.callFunction(function.getName(), function.getAttrMap(), args);
+    return call(function.getName(), function.getAttrMap(), args);
+  }
+
+  List<Tensor> call(String function, java.util.Map<String, AttrValue> attrs, List<Tensor> args) {
+    Executor.Result r = session.callFunction(function, attrs, args, nondeterministic);
+    for (boolean b : r.nondeterministic()) {
+      nondeterministic |= b;
+    }
+    return r.values();
   }
 
   @Override

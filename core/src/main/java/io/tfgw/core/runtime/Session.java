@@ -37,6 +37,7 @@ public final class Session {
   private final CheckpointReader checkpoint;
   private final Map<String, Variable> variables = new TreeMap<>();
   private final Map<Node, Tensor> constants = new ConcurrentHashMap<>();
+  private final Map<Node, Object> kernelStates = new ConcurrentHashMap<>();
 
   /** A session over a graph whose variables (if any) come from Consts or assignments. */
   public Session(GraphDef graph) {
@@ -67,9 +68,21 @@ public final class Session {
   /**
    * Runs the graph: computes {@code fetches} (tensor names) and runs {@code targets} (node names, e.g. a restore
    * or init op) given {@code feeds} (tensor name to value). Fails before running anything when a needed op is not
-   * supported.
+   * supported. Variables keep their values from run to run, and stateful random ops continue their streams, as in
+   * a TF session.
    */
-  public synchronized List<Tensor> run(Map<String, Tensor> feeds, List<String> fetches, List<String> targets) {
+  public List<Tensor> run(Map<String, Tensor> feeds, List<String> fetches, List<String> targets) {
+    return runDetailed(feeds, fetches, targets).values();
+  }
+
+  /**
+   * What a run fetched, in the order asked, and for each whether it depends on an unseeded random op (one whose
+   * {@code seed} and {@code seed2} are 0: TF seeds it from the clock, so neither TF nor tfgw reproduce its values).
+   */
+  public record Result(List<Tensor> values, List<Boolean> nondeterministic) {}
+
+  /** As {@link #run(Map, List, List)}, also telling which fetched values are nondeterministic. */
+  public synchronized Result runDetailed(Map<String, Tensor> feeds, List<String> fetches, List<String> targets) {
     Map<Node.Endpoint, Tensor> feedEndpoints = new LinkedHashMap<>();
     for (Map.Entry<String, Tensor> e : feeds.entrySet()) {
       feedEndpoints.put(graph.endpoint(e.getKey()), e.getValue());
@@ -83,7 +96,12 @@ public final class Session {
       targetNodes.add(graph.node(t.startsWith("^") ? t.substring(1) : t));
     }
     checkSupported(feedEndpoints.keySet(), fetchEndpoints, targetNodes);
-    return new Executor(graph, this).run(feedEndpoints, fetchEndpoints, targetNodes);
+    Executor.Result r = new Executor(graph, this).run(feedEndpoints, Set.of(), fetchEndpoints, targetNodes);
+    List<Boolean> nondeterministic = new ArrayList<>();
+    for (boolean b : r.nondeterministic()) {
+      nondeterministic.add(b);
+    }
+    return new Result(r.values(), List.copyOf(nondeterministic));
   }
 
   /**
@@ -210,6 +228,12 @@ public final class Session {
 
   /** Calls a function of the graph's library with positional arguments; returns its results. */
   public List<Tensor> callFunction(String name, Map<String, AttrValue> attrs, List<Tensor> args) {
+    return callFunction(name, attrs, args, false).values();
+  }
+
+  /** As above; {@code nondeterministicArgs}: the arguments depend on an unseeded random op. */
+  Executor.Result callFunction(String name, Map<String, AttrValue> attrs, List<Tensor> args,
+      boolean nondeterministicArgs) {
     Program p = library.instantiate(name, attrs);
     if (args.size() != p.args.size()) {
       throw new KernelException("function '" + name + "' takes " + p.args.size() + " arguments, got " + args.size());
@@ -218,7 +242,13 @@ public final class Session {
     for (int i = 0; i < args.size(); i++) {
       feeds.put(new Node.Endpoint(p.args.get(i), 0), args.get(i));
     }
-    return new Executor(p, this).run(feeds, p.rets, p.controlRets);
+    return new Executor(p, this).run(feeds, nondeterministicArgs ? feeds.keySet() : Set.of(), p.rets,
+        p.controlRets);
+  }
+
+  /** A node's kernel state, made on first use (see {@link OpContext#kernelState}). */
+  Object kernelState(Node node, Supplier<?> make) {
+    return kernelStates.computeIfAbsent(node, k -> make.get());
   }
 
   FunctionLibrary library() {
