@@ -17,5 +17,6 @@ public final class Kernels {
     TensorArrayKernels.register(registry);
     SegmentKernels.register(registry);
     ImageKernels.register(registry);
+    RandomKernels.register(registry);
   }
 }
