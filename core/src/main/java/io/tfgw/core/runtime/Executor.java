@@ -348,7 +348,7 @@ final class Executor {
       return;
     }
     OpContext ctx = execute(node, in, tainted);
-    propagate(node, ctx.outputsForExecutor(), false, ctx.isNondeterministic(), frame, item.iter);
+    propagate(node, ctx.outputsForExecutor(), false, ctx.outputsNondeterministic(), frame, item.iter);
   }
 
   private void processMerge(Node node, Frame frame, int iter, Object[] in, boolean dead, boolean tainted) {
@@ -370,10 +370,7 @@ final class Executor {
       if (node.kernel != null) {
         node.kernel.compute(ctx);
       } else if (session.library().contains(node.op)) {
-        List<Tensor> results = ctx.call(node.op, node.attrs, ctx.inputs(0, in.length));
-        for (int i = 0; i < results.size(); i++) {
-          ctx.output(i, results.get(i));
-        }
+        ctx.outputs(ctx.call(node.op, node.attrs, ctx.inputs(0, in.length), null));
       } else if (node.op.equals("_Arg")) {
         throw new IllegalStateException("function argument " + node.name + " was not fed");
       } else {
@@ -395,6 +392,12 @@ final class Executor {
    * outputs depend on an unseeded random op.
    */
   private void propagate(Node node, Object[] outputs, boolean dead, boolean tainted, Frame frame, int iter) {
+    boolean[] perOutput = new boolean[outputs == null ? 0 : outputs.length];
+    java.util.Arrays.fill(perOutput, tainted);
+    propagate(node, outputs, dead, perOutput, frame, iter);
+  }
+
+  private void propagate(Node node, Object[] outputs, boolean dead, boolean[] tainted, Frame frame, int iter) {
     if (frame.parent == null && isFetched[node.id]) {
       if (outputs != null) {
         for (int i = 0; i < outputs.length; i++) {
@@ -403,7 +406,7 @@ final class Executor {
           // TF's fetch dereferences a ref output when it is produced: later Assigns that make a new buffer (another
           // size) do not reach it, in-place updates do
           fetched.put(e, v instanceof Variable var && var.isInitialized() ? var.view() : v);
-          if (tainted) {
+          if (tainted[i]) {
             fetchedNondeterministic.add(e);
           }
         }
@@ -428,7 +431,8 @@ final class Executor {
         }
         v = outputs[edge.srcSlot()];
       }
-      deliver(dst, edge.dstSlot(), v, tainted && edge.srcSlot() >= 0, frame, iter);
+      boolean t = edge.srcSlot() >= 0 && edge.srcSlot() < tainted.length && tainted[edge.srcSlot()];
+      deliver(dst, edge.dstSlot(), v, t, frame, iter);
     }
   }
 

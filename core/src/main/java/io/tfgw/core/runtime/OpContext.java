@@ -23,14 +23,18 @@ public final class OpContext {
   private final Session session;
   private Object[] outputs = new Object[1];
   private int numOutputs;
-  /** Whether what this execution computes depends on an unseeded random op. */
-  private boolean nondeterministic;
+  /** Whether an input depends on an unseeded random op. */
+  private final boolean inputsNondeterministic;
+  /** Whether the kernel made its outputs depend on one (an unseeded random op, a read of such a variable). */
+  private boolean marked;
+  /** Per output, when the kernel knows better than "any input" (function calls); null otherwise. */
+  private boolean[] outputNondeterministic;
 
-  OpContext(Node node, Object[] inputs, Session session, boolean nondeterministic) {
+  OpContext(Node node, Object[] inputs, Session session, boolean inputsNondeterministic) {
     this.node = node;
     this.inputs = inputs;
     this.session = session;
-    this.nondeterministic = nondeterministic;
+    this.inputsNondeterministic = inputsNondeterministic;
   }
 
   public String nodeName() {
@@ -62,7 +66,7 @@ public final class OpContext {
       return read(var);
     }
     if (v instanceof Variable.View view) {
-      nondeterministic |= view.variable().isNondeterministic();
+      marked |= view.variable().isNondeterministic();
       return view.read();
     }
     throw new KernelException("input " + i + " has no value");
@@ -71,7 +75,7 @@ public final class OpContext {
   /** The value of a variable (resource variables' reads), recording whether it is nondeterministic. */
   public Tensor read(Variable v) {
     Tensor t = session.valueOf(v);
-    nondeterministic |= v.isNondeterministic();
+    marked |= v.isNondeterministic();
     return t;
   }
 
@@ -88,7 +92,7 @@ public final class OpContext {
       throw new KernelException("input " + in + " has no value");
     }
     if (v instanceof Variable.View view) {
-      nondeterministic |= view.variable().isNondeterministic();
+      marked |= view.variable().isNondeterministic();
     }
     setOutput(out, v);
   }
@@ -137,6 +141,20 @@ public final class OpContext {
     setOutput(i, t);
   }
 
+  /**
+   * Output {@code i}, saying itself whether it depends on an unseeded random op (a function call's result), instead
+   * of inheriting that from any input.
+   */
+  public void output(int i, Tensor t, boolean nondeterministic) {
+    setOutput(i, t);
+    if (outputNondeterministic == null) {
+      outputNondeterministic = new boolean[Math.max(outputs.length, i + 1)];
+    } else if (i >= outputNondeterministic.length) {
+      outputNondeterministic = Arrays.copyOf(outputNondeterministic, Math.max(outputs.length, i + 1));
+    }
+    outputNondeterministic[i] = nondeterministic;
+  }
+
   /** Forwards a variable reference (ref-typed outputs of Identity, Switch on refs). */
   public void outputRaw(int i, Object v) {
     setOutput(i, v);
@@ -160,9 +178,9 @@ public final class OpContext {
     return numOutputs == outputs.length ? outputs : Arrays.copyOf(outputs, numOutputs);
   }
 
-  /** Whether the outputs depend on an unseeded random op (an input did, or the kernel said so). */
+  /** Whether what this op computes depends on an unseeded random op (an input does, or the kernel said so). */
   public boolean isNondeterministic() {
-    return nondeterministic;
+    return inputsNondeterministic || marked;
   }
 
   /**
@@ -170,7 +188,17 @@ public final class OpContext {
    * its values are not reproducible, by TF or by tfgw.
    */
   public void markNondeterministic() {
-    nondeterministic = true;
+    marked = true;
+  }
+
+  /** Per output set, whether it depends on an unseeded random op. */
+  boolean[] outputsNondeterministic() {
+    boolean[] out = new boolean[numOutputs];
+    for (int i = 0; i < numOutputs; i++) {
+      out[i] = marked || (outputNondeterministic == null ? inputsNondeterministic
+          : i < outputNondeterministic.length && outputNondeterministic[i]);
+    }
+    return out;
   }
 
   /**
@@ -264,17 +292,33 @@ public final class OpContext {
     return attr(name).getFunc();
   }
 
-  /** Calls a function of the graph's library. */
-  public List<Tensor> call(NameAttrList function, List<Tensor> args) {
-    return call(function.getName(), function.getAttrMap(), args);
+  /** A function call's results and, for each, whether it depends on an unseeded random op. */
+  public record CallResult(List<Tensor> values, boolean[] nondeterministic) {}
+
+  /**
+   * Calls a function of the graph's library; {@code argsNondeterministic} says per argument whether it depends on an
+   * unseeded random op (null: as this op's inputs do).
+   */
+  public CallResult call(NameAttrList function, List<Tensor> args, boolean[] argsNondeterministic) {
+    return call(function.getName(), function.getAttrMap(), args, argsNondeterministic);
   }
 
-  List<Tensor> call(String function, java.util.Map<String, AttrValue> attrs, List<Tensor> args) {
-    Executor.Result r = session.callFunction(function, attrs, args, nondeterministic);
-    for (boolean b : r.nondeterministic()) {
-      nondeterministic |= b;
+  CallResult call(String function, java.util.Map<String, AttrValue> attrs, List<Tensor> args,
+      boolean[] argsNondeterministic) {
+    boolean[] argTaint = argsNondeterministic;
+    if (argTaint == null) {
+      argTaint = new boolean[args.size()];
+      Arrays.fill(argTaint, isNondeterministic());
     }
-    return r.values();
+    Executor.Result r = session.callFunction(function, attrs, args, argTaint);
+    return new CallResult(r.values(), r.nondeterministic());
+  }
+
+  /** Sets the outputs to a call's results, each with its own nondeterminism. */
+  public void outputs(CallResult results) {
+    for (int i = 0; i < results.values().size(); i++) {
+      output(i, results.values().get(i), results.nondeterministic()[i]);
+    }
   }
 
   @Override

@@ -228,22 +228,26 @@ public final class Session {
 
   /** Calls a function of the graph's library with positional arguments; returns its results. */
   public List<Tensor> callFunction(String name, Map<String, AttrValue> attrs, List<Tensor> args) {
-    return callFunction(name, attrs, args, false).values();
+    return callFunction(name, attrs, args, null).values();
   }
 
-  /** As above; {@code nondeterministicArgs}: the arguments depend on an unseeded random op. */
+  /** As above; {@code nondeterministicArgs}: per argument, whether it depends on an unseeded random op. */
   Executor.Result callFunction(String name, Map<String, AttrValue> attrs, List<Tensor> args,
-      boolean nondeterministicArgs) {
+      boolean[] nondeterministicArgs) {
     Program p = library.instantiate(name, attrs);
     if (args.size() != p.args.size()) {
       throw new KernelException("function '" + name + "' takes " + p.args.size() + " arguments, got " + args.size());
     }
     Map<Node.Endpoint, Tensor> feeds = new LinkedHashMap<>();
+    Set<Node.Endpoint> nondeterministicFeeds = new HashSet<>();
     for (int i = 0; i < args.size(); i++) {
-      feeds.put(new Node.Endpoint(p.args.get(i), 0), args.get(i));
+      Node.Endpoint arg = new Node.Endpoint(p.args.get(i), 0);
+      feeds.put(arg, args.get(i));
+      if (nondeterministicArgs != null && nondeterministicArgs[i]) {
+        nondeterministicFeeds.add(arg);
+      }
     }
-    return new Executor(p, this).run(feeds, nondeterministicArgs ? feeds.keySet() : Set.of(), p.rets,
-        p.controlRets);
+    return new Executor(p, this).run(feeds, nondeterministicFeeds, p.rets, p.controlRets);
   }
 
   /** A node's kernel state, made on first use (see {@link OpContext#kernelState}). */

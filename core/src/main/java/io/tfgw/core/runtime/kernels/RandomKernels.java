@@ -108,7 +108,7 @@ final class RandomKernels {
     if (seed.rank() != 1 || seed.dim(0) != 2) {
       throw new KernelException("seed must have shape [2], not " + seed.shape());
     }
-    DType dtype = ctx.attrType("dtype");
+    DType dtype = statelessDtype(ctx, d);
     long[] bounds = d == Distribution.UNIFORM_INT ? bounds(ctx, 2, 3, shape) : new long[2];
     if (shape.numElements() == 0) {
       ctx.output(0, Tensor.zeros(dtype, shape));
@@ -141,7 +141,7 @@ final class RandomKernels {
       throw new KernelException("counter must be a vector with length at least 2; got shape: " + counter.shape()
           + ". (Note that batched counters are not supported yet.)");
     }
-    DType dtype = ctx.attrType("dtype");
+    DType dtype = statelessDtype(ctx, d);
     if (shape.numElements() == 0) {
       ctx.output(0, Tensor.zeros(dtype, shape));
       return;
@@ -149,6 +149,17 @@ final class RandomKernels {
     long[] bounds = d == Distribution.UNIFORM_INT ? bounds(ctx, 4, 5, shape) : new long[2];
     Philox gen = Philox.fromKeyCounter(key.getLong(0), counter.getLong(0), counter.getLong(1));
     ctx.output(0, PhiloxSampler.sample(d, dtype, shape, gen, bounds[0], bounds[1]));
+  }
+
+  /**
+   * The output dtype; function bodies leave out attributes at their default, which for the stateless ops is float32
+   * (uint64 for the full-range integers).
+   */
+  private static DType statelessDtype(OpContext ctx, Distribution d) {
+    if (d == Distribution.UNIFORM_INT) {
+      return ctx.attrType("dtype");
+    }
+    return ctx.attrType("dtype", d == Distribution.FULL_INT ? DType.UINT64 : DType.FLOAT);
   }
 
   /** StatelessRandomGetKeyCounter[Alg]: the scrambled seed as a uint64 key [1] and counter [2] (and Philox). */
