@@ -16,6 +16,14 @@ import java.util.Set;
  * dead tensors for untaken conditional branches (Switch/Merge) and frames with iterations for TF1 loops
  * (Enter/Exit/NextIteration). Single-threaded and in a fixed order, so runs are deterministic; kernels parallelize
  * internally.
+ *
+ * <p>The order matters where ops have state (variables, stateful random ops) and TF's order is left open by the
+ * graph: an Assign and a read of the same variable with no data or control path between them, or two iterations of
+ * a loop (TF runs up to {@code parallel_iterations} of them at once, so which one updates a variable or draws from a
+ * random op first is up to its thread pool). Here nodes become ready in graph order and run first in, first out,
+ * and a loop's iterations run one after the other, as TF does with {@code parallel_iterations=1}: the values
+ * NextIteration passes on enter iteration i + 1 once iteration i has finished. Where the graph orders things, the
+ * result is TF's; where it does not, it is one of TF's possible results, always the same one.
  */
 final class Executor {
   private static final Object CONTROL = new Object();
@@ -49,6 +57,8 @@ final class Executor {
     final List<Object[]> constants = new ArrayList<>();
     final Set<Node> liveExits = new HashSet<>();
     final Set<Node> deadExits = new LinkedHashSet<>();
+    /** Values NextIteration produced in an iteration, held until that iteration has finished. */
+    final Map<Integer, List<Object[]>> nextIterationValues = new HashMap<>();
     int outstanding;
     int pendingEnters;
     boolean finished;
@@ -187,6 +197,7 @@ final class Executor {
       if (st != null) {
         st.outstanding--;
       }
+      startNextIteration(item.frame, item.iter);
       if (item.frame.parent != null) {
         dropFinishedIterations(item.frame);
       }
@@ -247,6 +258,23 @@ final class Executor {
     }
   }
 
+  /** Once iteration {@code iter} of a loop has finished, passes what its NextIterations produced to the next one. */
+  private void startNextIteration(Frame f, int iter) {
+    if (f.parent == null || f.nextIterationValues.isEmpty()) {
+      return;
+    }
+    IterState s = f.iterations.get(iter);
+    if (s == null || s.outstanding > 0 || (iter == 0 && f.pendingEnters > 0)) {
+      return;
+    }
+    List<Object[]> values = f.nextIterationValues.remove(iter);
+    if (values != null) {
+      for (Object[] v : values) {
+        propagate((Node) v[0], new Object[] {v[1]}, false, (Boolean) v[2], f, iter + 1);
+      }
+    }
+  }
+
   private void checkFinished(Frame f) {
     while (f.parent != null && !f.finished && f.outstanding == 0 && f.pendingEnters == 0) {
       f.finished = true;
@@ -261,6 +289,7 @@ final class Executor {
       if (ps != null) {
         ps.outstanding--;
       }
+      startNextIteration(f.parent, f.parentIter);
       if (f.parent.parent != null) {
         dropFinishedIterations(f.parent);
       }
@@ -322,6 +351,7 @@ final class Executor {
         propagate(node, new Object[] {v}, dead, tainted, child, 0);
       }
       child.pendingEnters--;
+      startNextIteration(child, 0);
       checkFinished(child);
       return;
     }
@@ -339,7 +369,8 @@ final class Executor {
     }
     if (node.isNextIteration()) {
       if (!dead) {
-        propagate(node, new Object[] {in[0]}, false, tainted, frame, item.iter + 1);
+        frame.nextIterationValues.computeIfAbsent(item.iter, k -> new ArrayList<>())
+            .add(new Object[] {node, in[0], tainted});
       }
       return;
     }
