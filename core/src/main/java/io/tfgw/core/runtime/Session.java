@@ -162,7 +162,7 @@ public final class Session {
 
   /**
    * Nodes that run only when a TF1 conditional takes their branch: everything downstream of a Switch output up to
-   * the Merge that joins the branches. Unsupported ops there (dropout's random ops behind an is_training switch)
+   * the Merge that joins the branches. Unsupported ops there (training ops behind an is_training switch)
    * do not stop a run that does not take that branch; one that does fails when it reaches the op.
    */
   static boolean[] conditional(Program program, boolean[] needed) {
