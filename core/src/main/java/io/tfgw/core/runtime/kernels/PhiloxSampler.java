@@ -35,7 +35,7 @@ final class PhiloxSampler {
   static Tensor sample(Distribution d, DType dtype, Shape shape, Philox gen, long lo, long hi) {
     int n = (int) shape.numElements();
     Object out = Tensor.allocate(dtype, n);
-    int group = groupSize(d, dtype);
+    int group = groupSize(dtype);
     int groups = (n + group - 1) / group;
     Parallel.forRange(groups, GROUPS_PER_TASK, (first, limit) -> {
       GroupWriter w = writer(d, dtype, out, lo, hi);
@@ -45,7 +45,7 @@ final class PhiloxSampler {
         for (int g = first; g < limit; g++) {
           Philox local = gen.copy();
           local.skip(g * skipPerGroup);
-          w.write(new SingleSamples(local), words, g * group, Math.min(group, n - g * group));
+          w.write(new Words(local), words, g * group, Math.min(group, n - g * group));
         }
       } else {
         Philox local = gen.copy();
@@ -59,8 +59,11 @@ final class PhiloxSampler {
     return Tensor.of(dtype, shape, out);
   }
 
-  /** Outputs per group: what one generator call gives (the truncated normal: as many as its generator's words). */
-  private static int groupSize(Distribution d, DType dtype) {
+  /**
+   * Outputs per group: what one generator call gives, 4 (2 of a 64-bit type); the truncated normal's groups have
+   * the same sizes, though they may take more calls.
+   */
+  private static int groupSize(DType dtype) {
     boolean wide = dtype == DType.DOUBLE || dtype == DType.INT64 || dtype == DType.UINT64;
     return wide ? 2 : 4;
   }
@@ -68,7 +71,7 @@ final class PhiloxSampler {
   /** Writes one group of {@code count} outputs at {@code offset}, from {@code words} or (truncated) {@code single}. */
   @FunctionalInterface
   private interface GroupWriter {
-    void write(SingleSamples single, int[] words, int offset, int count);
+    void write(Words single, int[] words, int offset, int count);
   }
 
   private static GroupWriter writer(Distribution d, DType dtype, Object out, long lo, long hi) {
@@ -271,12 +274,12 @@ final class PhiloxSampler {
   }
 
   /** TF's {@code SingleSampleAdapter}: one word at a time, a generator call per four. */
-  private static final class SingleSamples {
+  static final class Words {
     private final Philox gen;
     private final int[] words = new int[4];
     private int used = 4;
 
-    SingleSamples(Philox gen) {
+    Words(Philox gen) {
       this.gen = gen;
     }
 

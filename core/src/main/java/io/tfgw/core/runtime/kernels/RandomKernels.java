@@ -19,6 +19,8 @@ import java.util.function.BiConsumer;
  *       run, so consecutive runs continue the stream as TF's do. {@code seed = seed2 = 0} means unseeded: TF seeds
  *       from the clock; so do we, and the outputs are marked nondeterministic (see
  *       {@link OpContext#markNondeterministic});
+ *   <li>RandomShuffle, seeded the same way: a Fisher-Yates shuffle of the first dimension taking one 32-bit word
+ *       per swap;
  *   <li>stateless ops (StatelessRandomUniform/Normal/TruncatedNormal/UniformInt/UniformFullInt with a [2] seed, and
  *       their V2 forms on a key and counter with StatelessRandomGetKeyCounter[Alg] and StatelessRandomGetAlg, which
  *       TF2's {@code tf.random.stateless_*} build): the seed is scrambled by one Philox call into a key and counter;
@@ -48,6 +50,7 @@ final class RandomKernels {
       long[] bounds = bounds(ctx, 1, 2, shape);
       stateful(ctx, Distribution.UNIFORM_INT, dtype, bounds[0], bounds[1]);
     });
+    r.accept("RandomShuffle", RandomKernels::shuffle);
 
     r.accept("StatelessRandomUniform", ctx -> stateless(ctx, Distribution.UNIFORM));
     r.accept("StatelessRandomNormal", ctx -> stateless(ctx, Distribution.NORMAL));
@@ -100,6 +103,43 @@ final class RandomKernels {
     Generator g = ctx.kernelState(Generator.class, () -> new Generator(seed, seed2));
     Philox gen = g.reserve(shape.numElements() * RESERVED_PER_OUTPUT);
     ctx.output(0, PhiloxSampler.sample(d, dtype, shape, gen, lo, hi));
+  }
+
+  /**
+   * TF's RandomShuffle: for i from the first row to the second last, swap row i with row i + (word % rows left), a
+   * word per swap from the generator, which reserves the words (in calls of four) on every run.
+   */
+  private static void shuffle(OpContext ctx) {
+    Tensor x = ctx.input(0);
+    long seed = ctx.attrInt("seed", 0);
+    long seed2 = ctx.attrInt("seed2", 0);
+    if (seed == 0 && seed2 == 0) {
+      ctx.markNondeterministic();
+    }
+    if (x.size() <= 1 || x.rank() == 0 || x.dim(0) <= 1) {
+      ctx.forward(0, 0);
+      return;
+    }
+    int rows = x.dim(0);
+    Generator g = ctx.kernelState(Generator.class, () -> new Generator(seed, seed2));
+    PhiloxSampler.Words words = new PhiloxSampler.Words(g.reserve((rows - 1 + 3) / 4));
+    int[] permutation = new int[rows];
+    for (int i = 0; i < rows; i++) {
+      permutation[i] = i;
+    }
+    for (int i = 0; i < rows - 1; i++) {
+      int j = i + Integer.remainderUnsigned(words.next(), rows - i);
+      int t = permutation[i];
+      permutation[i] = permutation[j];
+      permutation[j] = t;
+    }
+    int rowSize = x.size() / rows;
+    Object in = x.array();
+    Object out = Tensor.allocate(x.dtype(), x.size());
+    for (int i = 0; i < rows; i++) {
+      System.arraycopy(in, permutation[i] * rowSize, out, i * rowSize, rowSize);
+    }
+    ctx.output(0, Tensor.of(x.dtype(), x.shape(), out));
   }
 
   private static void stateless(OpContext ctx, Distribution d) {
