@@ -155,7 +155,7 @@ public final class OpContext {
     outputNondeterministic[i] = nondeterministic;
   }
 
-  /** Forwards a variable reference (ref-typed outputs of Identity, Switch on refs). */
+  /** Outputs a variable reference itself (ref-typed outputs: RefIdentity, RefSwitch, Assign). */
   public void outputRaw(int i, Object v) {
     setOutput(i, v);
   }
