@@ -20,7 +20,8 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "verify", mixinStandardHelpOptions = true,
     description = "Run two models in tfgw's runtime on the same inputs and compare every output bit for bit.",
-    footer = {"", "Exit code 3 when any output differs.", "", "Examples:",
+    footer = {"", "Exit code 3 when any output differs. Outputs that depend on random ops without a seed change on "
+        + "every run, in TensorFlow too: they are reported as nondeterministic and not compared.", "", "Examples:",
         "  tfgw verify model.ckpt.meta frozen.pb --samples 4 --seed 1",
         "  tfgw verify export/1 export_converted/1 --inputs in.json"})
 final class VerifyCommand implements Callable<Integer> {

@@ -289,7 +289,14 @@ public final class Model implements AutoCloseable {
       "MergeSummary", "HistogramSummary", "ImageSummary");
 
   /**
-   * Runs the model.
+   * What a run computed: the outputs by the names asked, and the names of those that depend on an unseeded random
+   * op (TF seeds such an op afresh in every session, so no two sessions, of TF or of tfgw, agree on them).
+   */
+  public record Outputs(Map<String, Tensor> values, Set<String> nondeterministic) {}
+
+  /**
+   * Runs the model. The model's session keeps its variables (and its random ops' streams) from run to run, as a TF
+   * session does: a signature that counts its calls gives 1, then 2.
    *
    * @param signatureKey the signature, or null for the default one (models without signatures take tensor names)
    * @param inputs input values by signature key or tensor name
@@ -297,6 +304,11 @@ public final class Model implements AutoCloseable {
    * @return the outputs by the names asked (signature keys by default)
    */
   public Map<String, Tensor> run(String signatureKey, Map<String, Tensor> inputs, List<String> outputs) {
+    return evaluate(signatureKey, inputs, outputs).values();
+  }
+
+  /** As {@link #run}, also telling which outputs are nondeterministic. */
+  public Outputs evaluate(String signatureKey, Map<String, Tensor> inputs, List<String> outputs) {
     Signature sig = signature(signatureKey);
     Map<String, Tensor> feeds = new LinkedHashMap<>();
     for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
@@ -326,12 +338,16 @@ public final class Model implements AutoCloseable {
       boolean key = sig != null && sig.outputs().containsKey(name);
       fetches.add(key ? sig.outputs().get(name).tensorName() : name);
     }
-    List<Tensor> values = session().run(feeds, fetches, List.of());
+    Session.Result result = session().runDetailed(feeds, fetches, List.of());
     Map<String, Tensor> out = new LinkedHashMap<>();
+    Set<String> nondeterministic = new java.util.LinkedHashSet<>();
     for (int i = 0; i < names.size(); i++) {
-      out.put(names.get(i), values.get(i));
+      out.put(names.get(i), result.values().get(i));
+      if (result.nondeterministic().get(i)) {
+        nondeterministic.add(names.get(i));
+      }
     }
-    return out;
+    return new Outputs(out, java.util.Collections.unmodifiableSet(nondeterministic));
   }
 
   private boolean hasDefault(String tensorName) {

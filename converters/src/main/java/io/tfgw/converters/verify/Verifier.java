@@ -17,6 +17,11 @@ import java.util.Random;
  * {@code tfgw verify}: runs two models in tfgw's runtime on the same inputs and compares every output bit for bit,
  * reporting the largest absolute difference and the largest distance in ulps where they differ.
  *
+ * <p>Each model runs in its own session, loaded afresh, so both start from their saved variables and go through the
+ * same states when their signatures update variables. An output that depends on an unseeded random op (TF draws its
+ * seed from the clock: two TF sessions disagree on it too) is {@link Status#NONDETERMINISTIC}, not a difference,
+ * as long as both sides agree on its dtype and shape.
+ *
  * <p>Inputs are given, or generated from the first model's input signature ({@code samples} batches from a seeded
  * generator: floats uniform in [-1, 1), integers in [0, 10), booleans, strings of 0-8 lowercase letters; unknown
  * dimensions become 2). The second model is fed under the same signature keys when it has them, otherwise under
@@ -27,15 +32,48 @@ import java.util.Random;
 public final class Verifier {
   private Verifier() {}
 
-  /** One output of both models. */
-  public record Comparison(String output, DType dtype, Shape shapeA, Shape shapeB, boolean identical, double maxAbsDiff,
-      long maxUlp, long differing) {}
+  /** What the comparison of one output found. */
+  public enum Status {
+    /** Bit-identical on every sample. */
+    IDENTICAL,
+    /** Different bits (on a deterministic output), or another dtype or shape. */
+    DIFFERENT,
+    /** Depends on an unseeded random op on either side, so not comparable; same dtype and shape. */
+    NONDETERMINISTIC;
+
+    /** The name used in JSON and tables: {@code identical}, {@code different}, {@code nondeterministic}. */
+    public String label() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
 
   /**
-   * All outputs over all samples; {@code identical} when every output of every sample is bit-identical;
-   * {@code notes} say where the compared names came from when it was not A's signature.
+   * One output of both models ({@code dtype} is A's). {@code identical}: the bits were the same on every sample
+   * (which a nondeterministic output can happen to be); {@code nondeterministic}: either side's value depends on an
+   * unseeded random op on some sample.
    */
-  public record Report(List<Comparison> outputs, int samples, boolean identical, List<String> notes) {}
+  public record Comparison(String output, DType dtype, DType dtypeB, Shape shapeA, Shape shapeB, boolean identical,
+      double maxAbsDiff, long maxUlp, long differing, boolean nondeterministic) {
+    public Status status() {
+      boolean sameType = dtype == dtypeB && shapeA.equals(shapeB);
+      if (nondeterministic && sameType) {
+        return Status.NONDETERMINISTIC;
+      }
+      return identical ? Status.IDENTICAL : Status.DIFFERENT;
+    }
+  }
+
+  /**
+   * All outputs over all samples; {@code identical} when no output is {@link Status#DIFFERENT} (every
+   * deterministic output is bit-identical on every sample); {@code notes} say where the compared names came from
+   * when it was not A's signature.
+   */
+  public record Report(List<Comparison> outputs, int samples, boolean identical, List<String> notes) {
+    /** The outputs that depend on an unseeded random op. */
+    public List<String> nondeterministic() {
+      return outputs.stream().filter(c -> c.status() == Status.NONDETERMINISTIC).map(Comparison::output).toList();
+    }
+  }
 
   /**
    * The side that names the inputs and outputs compared: A's signature; else A's placeholders and final nodes when A
@@ -98,7 +136,8 @@ public final class Verifier {
     Map<String, Comparison> merged = new LinkedHashMap<>();
     for (Map<String, Tensor> given : samples) {
       Map<String, Tensor> inputs = iface.fromSignatureOfB(a) ? byTensorName(iface.signature(), given) : given;
-      Map<String, Tensor> outA = a.run(sigA == null ? null : sigA.key(), inputs, compared);
+      Model.Outputs resultA = a.evaluate(sigA == null ? null : sigA.key(), inputs, compared);
+      Map<String, Tensor> outA = resultA.values();
       Map<String, Tensor> inB = new LinkedHashMap<>();
       List<String> outNamesB = new ArrayList<>();
       Signature sigB = iface.fromSignatureOfB(a) ? iface.signature() : matchingSignature(b, sigA);
@@ -115,15 +154,18 @@ public final class Verifier {
         boolean byKey = byKeyInB && sigB.outputs().containsKey(name);
         outNamesB.add(byKey || sigA == null ? name : sigA.outputs().get(name).tensorName());
       }
-      Map<String, Tensor> outB = b.run(sigB == null ? null : sigB.key(), inB, outNamesB);
+      Model.Outputs resultB = b.evaluate(sigB == null ? null : sigB.key(), inB, outNamesB);
       int i = 0;
       for (Map.Entry<String, Tensor> e : outA.entrySet()) {
-        Comparison c = compare(e.getKey(), e.getValue(), outB.get(outNamesB.get(i++)));
+        String nameB = outNamesB.get(i++);
+        boolean nondeterministic = resultA.nondeterministic().contains(e.getKey())
+            || resultB.nondeterministic().contains(nameB);
+        Comparison c = compare(e.getKey(), e.getValue(), resultB.values().get(nameB), nondeterministic);
         merged.merge(e.getKey(), c, Verifier::worst);
       }
     }
     List<Comparison> list = new ArrayList<>(merged.values());
-    return new Report(list, samples.size(), list.stream().allMatch(Comparison::identical), notes);
+    return new Report(list, samples.size(), list.stream().noneMatch(c -> c.status() == Status.DIFFERENT), notes);
   }
 
   /** Inputs named by a signature's keys, renamed to the signature's tensor names (tensor names pass unchanged). */
@@ -145,20 +187,28 @@ public final class Verifier {
     return s.inputs().keySet().containsAll(sigA.inputs().keySet()) ? s : null;
   }
 
+  /** The two comparisons of one output merged: a mismatch of dtype or shape on any sample stays visible. */
   private static Comparison worst(Comparison x, Comparison y) {
-    return new Comparison(x.output(), x.dtype(), x.shapeA(), x.shapeB(), x.identical() && y.identical(),
-        Math.max(x.maxAbsDiff(), y.maxAbsDiff()), Math.max(x.maxUlp(), y.maxUlp()), x.differing() + y.differing());
+    boolean xSame = x.dtype() == x.dtypeB() && x.shapeA().equals(x.shapeB());
+    Comparison shown = xSame ? y : x;
+    return new Comparison(x.output(), shown.dtype(), shown.dtypeB(), shown.shapeA(), shown.shapeB(),
+        x.identical() && y.identical(), Math.max(x.maxAbsDiff(), y.maxAbsDiff()), Math.max(x.maxUlp(), y.maxUlp()),
+        x.differing() + y.differing(), x.nondeterministic() || y.nondeterministic());
   }
 
   static Comparison compare(String name, Tensor a, Tensor b) {
+    return compare(name, a, b, false);
+  }
+
+  static Comparison compare(String name, Tensor a, Tensor b, boolean nondeterministic) {
     if (a.dtype() != b.dtype() || !a.shape().equals(b.shape())) {
-      return new Comparison(name, a.dtype(), a.shape(), b.shape(), false, Double.POSITIVE_INFINITY, Long.MAX_VALUE,
-          a.size());
+      return new Comparison(name, a.dtype(), b.dtype(), a.shape(), b.shape(), false, Double.POSITIVE_INFINITY,
+          Long.MAX_VALUE, a.size(), nondeterministic);
     }
     byte[] ba = a.canonicalBytes();
     byte[] bb = b.canonicalBytes();
     if (java.util.Arrays.equals(ba, bb)) {
-      return new Comparison(name, a.dtype(), a.shape(), b.shape(), true, 0, 0, 0);
+      return new Comparison(name, a.dtype(), b.dtype(), a.shape(), b.shape(), true, 0, 0, 0, nondeterministic);
     }
     double maxAbs = 0;
     long maxUlp = 0;
@@ -196,7 +246,8 @@ public final class Verifier {
     if (Double.isNaN(maxAbs) && a.dtype().isFloating()) {
       maxAbs = Double.POSITIVE_INFINITY;
     }
-    return new Comparison(name, a.dtype(), a.shape(), b.shape(), false, maxAbs, maxUlp, differing);
+    return new Comparison(name, a.dtype(), b.dtype(), a.shape(), b.shape(), false, maxAbs, maxUlp, differing,
+        nondeterministic);
   }
 
   /** Float bits mapped so that adjacent floats are adjacent integers (negative numbers mirrored). */

@@ -20,5 +20,6 @@ public final class Kernels {
     LookupKernels.register(registry);
     FileKernels.register(registry);
     StringKernels.register(registry);
+    RandomKernels.register(registry);
   }
 }
