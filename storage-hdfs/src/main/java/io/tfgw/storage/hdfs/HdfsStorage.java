@@ -83,11 +83,20 @@ public final class HdfsStorage implements Storage, FileTimes, StoredChecksums {
         conf.set(k.substring("hdfs.conf.".length()), v);
       }
     });
-    conf.setIfUnset("ipc.client.connect.max.retries", "2");
-    conf.setIfUnset("ipc.client.connect.max.retries.on.timeouts", "2");
-    conf.setIfUnset("ipc.client.connect.timeout", "3000");
-    conf.setIfUnset("dfs.checksum.combine.mode", "COMPOSITE_CRC");
+    setUnlessConfigured(conf, "ipc.client.connect.max.retries", "2");
+    setUnlessConfigured(conf, "ipc.client.connect.max.retries.on.timeouts", "2");
+    setUnlessConfigured(conf, "ipc.client.connect.timeout", "3000");
+    setUnlessConfigured(conf, "dfs.checksum.combine.mode", "COMPOSITE_CRC");
     return conf;
+  }
+
+  /** Sets a key unless a site file or an option set it (Hadoop's own *-default.xml values do not count). */
+  private static void setUnlessConfigured(Configuration conf, String key, String value) {
+    String[] sources = conf.getPropertySources(key);
+    boolean configured = sources != null && Arrays.stream(sources).anyMatch(s -> !s.endsWith("-default.xml"));
+    if (!configured) {
+      conf.set(key, value);
+    }
   }
 
   FileSystem fileSystem(Location location) {
