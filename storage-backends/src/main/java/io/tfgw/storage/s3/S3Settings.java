@@ -32,7 +32,7 @@ import software.amazon.awssdk.services.s3.S3ClientBuilder;
  */
 public record S3Settings(Optional<URI> endpoint, boolean pathStyle, Optional<String> region,
     Optional<String> accessKeyId, Optional<String> secretAccessKey, int partSize, int uploadParallelism,
-    int maxAttempts, Duration socketTimeout) {
+    int maxAttempts, Duration socketTimeout, boolean googleCloudStorage) {
   /** S3's smallest allowed part (except the last). */
   public static final int MIN_PART_SIZE = 5 << 20;
   public static final int DEFAULT_PART_SIZE = 8 << 20;
@@ -59,7 +59,16 @@ public record S3Settings(Optional<URI> endpoint, boolean pathStyle, Optional<Str
     }
     return new S3Settings(endpoint, pathStyle, options.get("s3.region"), key, secret, partSize,
         Math.max(1, intOption(options, "s3.upload-parallelism", 4)), Math.max(1, intOption(options, "s3.max-attempts", 5)),
-        Duration.ofMillis(Math.max(100, intOption(options, "s3.socket-timeout-ms", 60_000))));
+        Duration.ofMillis(Math.max(100, intOption(options, "s3.socket-timeout-ms", 60_000))), false);
+  }
+
+  /**
+   * The same settings for Google Cloud Storage's XML API, which speaks S3's protocol with HMAC keys but takes none
+   * of the SDK's additional-checksum headers (x-amz-checksum-*); uploads there carry Content-MD5 only.
+   */
+  public S3Settings forGoogleCloudStorage() {
+    return new S3Settings(endpoint, pathStyle, region, accessKeyId, secretAccessKey, partSize, uploadParallelism,
+        maxAttempts, socketTimeout, true);
   }
 
   private static URI endpointUri(String text) {
@@ -99,6 +108,10 @@ public record S3Settings(Optional<URI> endpoint, boolean pathStyle, Optional<Str
         .region(resolveRegion())
         .credentialsProvider(credentials())
         .forcePathStyle(pathStyle);
+    if (googleCloudStorage) {
+      b.requestChecksumCalculation(software.amazon.awssdk.core.checksums.RequestChecksumCalculation.WHEN_REQUIRED)
+          .responseChecksumValidation(software.amazon.awssdk.core.checksums.ResponseChecksumValidation.WHEN_REQUIRED);
+    }
     if (endpoint.isPresent()) {
       b.endpointOverride(endpoint.get());
     } else {
@@ -118,7 +131,8 @@ public record S3Settings(Optional<URI> endpoint, boolean pathStyle, Optional<Str
     return "S3Settings[endpoint=" + endpoint.map(URI::toString).orElse("(AWS)") + ", pathStyle=" + pathStyle
         + ", region=" + region.orElse("(default chain)") + ", accessKeyId=" + accessKeyId.orElse("(default chain)")
         + ", secretAccessKey=" + (secretAccessKey.isPresent() ? "****" : "(default chain)") + ", partSize=" + partSize
-        + ", uploadParallelism=" + uploadParallelism + ", maxAttempts=" + maxAttempts + ", socketTimeout=" + socketTimeout + "]";
+        + ", uploadParallelism=" + uploadParallelism + ", maxAttempts=" + maxAttempts + ", socketTimeout=" + socketTimeout
+        + (googleCloudStorage ? ", googleCloudStorage" : "") + "]";
   }
 
   private Region resolveRegion() {
