@@ -14,6 +14,8 @@ import java.util.Optional;
  * SDK's default chain ({@code DefaultAzureCredential}: environment service principal, workload and managed identity,
  * Azure CLI / PowerShell / azd sign-in).
  *
+ * <p>Each variable may also be given as a Java system property of the same name (as the Azure SDK reads them).
+ *
  * <p>Other keys: {@code azure.endpoint} (the blob service URL of the account, for emulators and sovereign clouds,
  * e.g. {@code http://127.0.0.1:10000/devstoreaccount1}; default {@code https://ACCOUNT.blob.core.windows.net}),
  * {@code azure.block-size} (bytes per staged block, default 8 MiB), {@code azure.upload-parallelism} (blocks in
@@ -47,7 +49,10 @@ public record AzureSettings(Optional<String> endpoint, Optional<String> connecti
   }
 
   private static Optional<String> value(StorageOptions options, String key, Map<String, String> env, String variable) {
-    return options.get(key).or(() -> Optional.ofNullable(variable == null ? null : env.get(variable)))
+    // a Java system property of the variable's name counts as the variable, as the Azure SDK's Configuration reads them
+    return options.get(key)
+        .or(() -> Optional.ofNullable(variable == null ? null : System.getProperty(variable)))
+        .or(() -> Optional.ofNullable(variable == null ? null : env.get(variable)))
         .filter(s -> !s.isBlank()).map(String::trim);
   }
 

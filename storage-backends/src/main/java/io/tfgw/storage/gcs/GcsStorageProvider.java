@@ -63,7 +63,10 @@ public final class GcsStorageProvider implements StorageProvider {
   }
 
   private static Optional<String> value(StorageOptions options, String key, Map<String, String> env, String variable) {
-    return options.get(key).or(() -> Optional.ofNullable(variable == null ? null : env.get(variable)))
+    // a Java system property of the variable's name counts as the variable (as for the Azure SDK's variables)
+    return options.get(key)
+        .or(() -> Optional.ofNullable(variable == null ? null : System.getProperty(variable)))
+        .or(() -> Optional.ofNullable(variable == null ? null : env.get(variable)))
         .filter(v -> !v.isBlank()).map(String::trim);
   }
 }

@@ -55,9 +55,18 @@ public final class HttpTestServer implements AutoCloseable {
   private final List<Request> requests = Collections.synchronizedList(new ArrayList<>());
   private final AtomicLong bytesSent = new AtomicLong();
 
-  private HttpTestServer(Path root) throws IOException {
+  private final boolean tls;
+
+  private HttpTestServer(Path root, javax.net.ssl.SSLContext tlsContext) throws IOException {
     this.root = root.toAbsolutePath();
-    this.server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    this.tls = tlsContext != null;
+    if (tlsContext != null) {
+      com.sun.net.httpserver.HttpsServer https = com.sun.net.httpserver.HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+      https.setHttpsConfigurator(new com.sun.net.httpserver.HttpsConfigurator(tlsContext));
+      this.server = https;
+    } else {
+      this.server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    }
     server.createContext("/", this::handle);
     server.setExecutor(Executors.newFixedThreadPool(8, r -> {
       Thread t = new Thread(r, "http-test-server");
@@ -70,14 +79,26 @@ public final class HttpTestServer implements AutoCloseable {
   /** A server for the files below {@code root}. */
   public static HttpTestServer serve(Path root) {
     try {
-      return new HttpTestServer(root);
+      return new HttpTestServer(root, null);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot start the test web server", e);
+    }
+  }
+
+  /**
+   * An HTTPS server for the files below {@code root}, with a self-signed certificate for 127.0.0.1 made by the
+   * JDK's keytool in {@code keyDirectory}; clients trust it through {@link TestCertificate#clientContext()}.
+   */
+  public static HttpTestServer serveTls(Path root, TestCertificate certificate) {
+    try {
+      return new HttpTestServer(root, certificate.serverContext());
     } catch (IOException e) {
       throw new IllegalStateException("cannot start the test web server", e);
     }
   }
 
   public URI base() {
-    return URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/");
+    return URI.create((tls ? "https" : "http") + "://127.0.0.1:" + server.getAddress().getPort() + "/");
   }
 
   /** The URL of a path below the served directory, as text ({@code http://127.0.0.1:PORT/path}). */
