@@ -30,9 +30,11 @@ class GcsSettingsTest {
   }
 
   @Test
-  void withoutAnHmacKeyTheErrorSaysWhereToGetOne() {
-    assertThatThrownBy(() -> GcsStorageProvider.settings(StorageOptions.defaults(), Map.of()))
-        .isInstanceOf(StorageException.class).hasMessageContaining("GCS_HMAC_ACCESS_KEY_ID")
+  void withoutAnyCredentialsTheErrorSaysWhereToGetThem(@org.junit.jupiter.api.io.TempDir java.nio.file.Path emptyGcloud) {
+    Map<String, String> nothing = Map.of("CLOUDSDK_CONFIG", emptyGcloud.toString(), "NO_GCE_CHECK", "true");
+    assertThatThrownBy(() -> GcsStorageProvider.settings(StorageOptions.defaults(), nothing))
+        .isInstanceOf(StorageException.class).hasMessageContaining("application-default login")
+        .hasMessageContaining("GOOGLE_APPLICATION_CREDENTIALS").hasMessageContaining("GCS_HMAC_ACCESS_KEY_ID")
         .hasMessageContaining("Interoperability");
     assertThatThrownBy(() -> GcsStorageProvider.settings(StorageOptions.defaults(), Map.of("GCS_HMAC_ACCESS_KEY_ID", "K")))
         .isInstanceOf(StorageException.class).hasMessageContaining("GCS_HMAC_SECRET");
