@@ -153,4 +153,22 @@ class HttpStorageTest {
     assertThatThrownBy(() -> storage.outputFile(at("models/new.bin"))).isInstanceOf(StorageException.class)
         .hasMessageContaining("read-only").hasMessageContaining("models/new.bin");
   }
+
+  @Test
+  void httpsWorksWithATrustedCertificateAndExplainsAnUntrustedOne(@TempDir Path keys) throws Exception {
+    TestCertificate certificate = TestCertificate.create(keys);
+    try (HttpTestServer tls = HttpTestServer.serveTls(served, certificate)) {
+      Location loc = Location.parse(tls.url("models/run/data.bin"));
+      assertThat(loc.scheme()).isEqualTo(Location.HTTPS);
+      assertThatThrownBy(() -> storage.exists(loc)).isInstanceOf(StorageException.class)
+          .hasMessageContaining(loc.toString()).hasMessageContaining("TLS handshake failed");
+      javax.net.ssl.SSLContext previous = javax.net.ssl.SSLContext.getDefault();
+      javax.net.ssl.SSLContext.setDefault(certificate.clientContext());
+      try (HttpStorage trusting = new HttpStorage(HttpSettings.from(StorageOptions.defaults()))) {
+        assertThat(trusting.inputFile(loc).readAllBytes()).isEqualTo(content);
+      } finally {
+        javax.net.ssl.SSLContext.setDefault(previous);
+      }
+    }
+  }
 }
