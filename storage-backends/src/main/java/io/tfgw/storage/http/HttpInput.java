@@ -20,7 +20,6 @@ import java.util.Optional;
  * breaks mid-way is resumed from the byte it reached, at most {@code http.max-attempts} times.
  */
 final class HttpInput implements RandomAccessInput {
-  private final HttpStorage storage;
   private final HttpFetcher fetcher;
   private final Location location;
   private final HttpStorage.Head head;
@@ -28,7 +27,6 @@ final class HttpInput implements RandomAccessInput {
   private volatile URI target;
 
   HttpInput(HttpStorage storage, Location location, HttpStorage.Head head) {
-    this.storage = storage;
     this.fetcher = storage.fetcher();
     this.location = location;
     this.head = head;

@@ -54,7 +54,8 @@ final class S3Errors {
       }
       if (status == 403) {
         return new StorageException("Access denied: cannot " + action + " " + location + " (" + (code != null ? code : "HTTP 403")
-            + "). Check the credentials (" + credentialHint(settings) + ") and the bucket's permissions.", e);
+            + "). Check the credentials (" + (settings.googleCloudStorage() ? credentialHint(settings)
+            : "AWS_ACCESS_KEY_ID / AWS_PROFILE") + ") and the bucket's permissions.", e);
       }
       if (status == 301 || "PermanentRedirect".equals(code) || "AuthorizationHeaderMalformed".equals(code)) {
         return new StorageException("Cannot " + action + " " + location + ": the bucket is in another region; set "
