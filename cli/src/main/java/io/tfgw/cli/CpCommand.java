@@ -18,7 +18,8 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 @Command(name = "cp", mixinStandardHelpOptions = true,
-    description = "Copy files or directory trees between any locations (local, s3://, archive!/path), several at a "
+    description = "Copy files or directory trees between any locations (local, s3://, gs://, az://, hdfs://, archive!/path; "
+        + "http(s):// as source), several at a "
         + "time, checking each copy's crc32c.",
     footer = {"", "A trailing '/' makes DST a directory; an archive DST (out.tar.gz!/) appears only when all copies succeed.",
         "", "Examples:",

@@ -30,7 +30,7 @@ final class LsCommand implements Callable<Integer> {
 
   @Mixin CommonOptions common;
 
-  @Parameters(paramLabel = "LOCATION", description = "Directory, prefix or file: local, s3://..., archive!/path")
+  @Parameters(paramLabel = "LOCATION", description = "Directory, prefix or file: local, s3://, gs://, az://, hdfs://, http(s):// (through the server's index), archive!/path")
   String location;
 
   @Option(names = "--json", description = "Print one JSON object: location, latest, checkpoints, files, warnings.")

@@ -9,8 +9,16 @@ import java.util.Objects;
  * value; parsing never touches storage.
  *
  * <p>Accepted forms: {@code model.ckpt} and {@code /abs/dir} (local, made absolute), {@code file:///abs},
- * {@code s3://bucket/key/prefix}, {@code memory://name/path} (in-memory store, for tests and embedding), and
- * {@code CONTAINER!/inner/path} for a path inside an archive {@code CONTAINER} (itself any location).
+ * {@code s3://bucket/key/prefix}, {@code gs://bucket/key}, {@code az://account/container/path} (also written
+ * {@code abfs[s]://container@account.dfs.core.windows.net/path} or {@code wasb[s]://container@account.blob...}),
+ * {@code hdfs://namenode:port/path} ({@code hdfs:///path}: the configured default file system),
+ * {@code http[s]://host[:port]/path} (read-only), {@code memory://name/path} (in-memory store, for tests and
+ * embedding), and {@code CONTAINER!/inner/path} for a path inside an archive {@code CONTAINER} (itself any
+ * location).
+ *
+ * <p>The authority is the bucket (s3, gs), {@code account/container} (az), {@code host:port} (hdfs, http, https)
+ * or the store name (memory). HTTP paths are kept decoded ({@code %20} is a space) and encoded again by
+ * {@link #toString()}, so names read from a listing and names typed as URLs are the same locations.
  *
  * <p>Paths never end in {@code /} (except a root): "directories" are just the common prefix of their files, which
  * is what object stores and archives have anyway.
@@ -20,6 +28,11 @@ public final class Location {
   public static final String S3 = "s3";
   public static final String MEMORY = "memory";
   public static final String ARCHIVE = "archive";
+  public static final String GCS = "gs";
+  public static final String AZURE = "az";
+  public static final String HDFS = "hdfs";
+  public static final String HTTP = "http";
+  public static final String HTTPS = "https";
 
   private final String scheme;
   private final String authority; // bucket for s3, store name for memory; "" otherwise
@@ -65,12 +78,137 @@ public final class Location {
           }
           return new Location(scheme.equals("s3a") ? S3 : scheme, authority, normalizeRelative(key, text), null);
         }
+        case GCS: {
+          int slash = rest.indexOf('/');
+          String bucket = slash < 0 ? rest : rest.substring(0, slash);
+          if (bucket.isEmpty()) {
+            throw new InvalidLocationException("Location " + text + " names no bucket: use gs://BUCKET/KEY");
+          }
+          return new Location(GCS, bucket, normalizeRelative(slash < 0 ? "" : rest.substring(slash + 1), text), null);
+        }
+        case AZURE:
+          return azure(rest, text);
+        case "abfs":
+        case "abfss":
+        case "wasb":
+        case "wasbs":
+          return azureHadoopStyle(scheme, rest, text);
+        case HDFS: {
+          int slash = rest.indexOf('/');
+          String authority = slash < 0 ? rest : rest.substring(0, slash);
+          return new Location(HDFS, authority, normalizeRelative(slash < 0 ? "" : rest.substring(slash + 1), text), null);
+        }
+        case HTTP:
+        case HTTPS:
+          return http(scheme, rest, text);
         default:
-          throw new InvalidLocationException(
-              "Unknown location scheme '" + scheme + "' in " + text + ": use a local path, file://, s3:// or ARCHIVE!/path");
+          throw new InvalidLocationException("Unknown location scheme '" + scheme + "' in " + text + ": use a local "
+              + "path, file://, s3://, gs://, az://, hdfs://, http(s):// or ARCHIVE!/path");
       }
     }
     return local(Path.of(text));
+  }
+
+  /** {@code az://ACCOUNT/CONTAINER/PATH}: the authority is {@code ACCOUNT/CONTAINER}. */
+  private static Location azure(String rest, String text) {
+    String[] parts = rest.split("/", 3);
+    if (parts.length < 2 || parts[0].isEmpty() || parts[1].isEmpty()) {
+      throw new InvalidLocationException("Location " + text + " names no storage account and container: use "
+          + "az://ACCOUNT/CONTAINER/PATH");
+    }
+    return new Location(AZURE, parts[0].toLowerCase(java.util.Locale.ROOT) + "/" + parts[1],
+        normalizeRelative(parts.length > 2 ? parts[2] : "", text), null);
+  }
+
+  /**
+   * Hadoop's spellings of Azure locations, {@code abfs[s]://CONTAINER@ACCOUNT.dfs.core.windows.net/PATH} and
+   * {@code wasb[s]://CONTAINER@ACCOUNT.blob.core.windows.net/PATH}, are the same blobs as
+   * {@code az://ACCOUNT/CONTAINER/PATH}. Other hosts (sovereign clouds, emulators) need the endpoint given
+   * separately, so they are refused with the az:// form to use.
+   */
+  private static Location azureHadoopStyle(String scheme, String rest, String text) {
+    int slash = rest.indexOf('/');
+    String authority = slash < 0 ? rest : rest.substring(0, slash);
+    int at = authority.indexOf('@');
+    String host = authority.substring(at + 1).toLowerCase(java.util.Locale.ROOT);
+    int dot = host.indexOf('.');
+    String suffix = dot < 0 ? "" : host.substring(dot);
+    if (at <= 0 || dot <= 0 || !(suffix.equals(".dfs.core.windows.net") || suffix.equals(".blob.core.windows.net"))) {
+      throw new InvalidLocationException("Location " + text + " is not " + scheme + "://CONTAINER@ACCOUNT"
+          + ".dfs.core.windows.net/PATH: write it as az://ACCOUNT/CONTAINER/PATH (and give the endpoint with "
+          + "--azure-endpoint when it is not ACCOUNT.blob.core.windows.net)");
+    }
+    return new Location(AZURE, host.substring(0, dot) + "/" + authority.substring(0, at),
+        normalizeRelative(slash < 0 ? "" : rest.substring(slash + 1), text), null);
+  }
+
+  /** {@code http[s]://HOST[:PORT]/PATH}, the path percent-decoded; query strings and fragments are refused. */
+  private static Location http(String scheme, String rest, String text) {
+    if (rest.indexOf('?') >= 0 || rest.indexOf('#') >= 0) {
+      throw new InvalidLocationException("Location " + text + " has a query string or fragment, which tfgw cannot "
+          + "use: it finds a model's other files (model.ckpt.index, .data-*, variables/) by their paths. Give a URL "
+          + "without ?... or #..., or download the file first");
+    }
+    int slash = rest.indexOf('/');
+    String authority = (slash < 0 ? rest : rest.substring(0, slash)).toLowerCase(java.util.Locale.ROOT);
+    if (authority.isEmpty() || authority.contains("@")) {
+      throw new InvalidLocationException("Location " + text + " names no host (or has user:password@, which tfgw "
+          + "does not take in URLs): use " + scheme + "://HOST[:PORT]/PATH");
+    }
+    return new Location(scheme, authority, normalizeRelative(percentDecode(slash < 0 ? "" : rest.substring(slash + 1), text), text), null);
+  }
+
+  private static String percentDecode(String s, String original) {
+    if (s.indexOf('%') < 0) {
+      return s;
+    }
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c == '%') {
+        int value = i + 2 < s.length() ? parseHexByte(s, i + 1) : -1;
+        if (value < 0) {
+          throw new InvalidLocationException("Location " + original + " has a '%' that is not followed by two hex "
+              + "digits; write a literal % as %25");
+        }
+        out.write(value);
+        i += 2;
+      } else {
+        byte[] b = String.valueOf(c).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        if (Character.isHighSurrogate(c) && i + 1 < s.length()) {
+          b = s.substring(i, i + 2).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+          i++;
+        }
+        out.write(b, 0, b.length);
+      }
+    }
+    return out.toString(java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  private static int parseHexByte(String s, int at) {
+    int hi = Character.digit(s.charAt(at), 16);
+    int lo = Character.digit(s.charAt(at + 1), 16);
+    return hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
+  }
+
+  /** The path with each segment percent-encoded as in a URL (RFC 3986 unreserved characters stay as they are). */
+  private static String percentEncodePath(String path) {
+    StringBuilder b = new StringBuilder();
+    for (byte x : path.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+      int c = x & 0xff;
+      if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || "-._~/!$&'()*+,;=:@".indexOf(c) >= 0) {
+        b.append((char) c);
+      } else {
+        b.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+            .append(Character.toUpperCase(Character.forDigit(c & 15, 16)));
+      }
+    }
+    return b.toString();
+  }
+
+  /** Whether this is an http or https location. */
+  public boolean isHttp() {
+    return scheme.equals(HTTP) || scheme.equals(HTTPS);
   }
 
   /** The path {@code inner} inside the archive {@code container} ({@code CONTAINER!/inner}). */
@@ -111,7 +249,10 @@ public final class Location {
     return scheme;
   }
 
-  /** Bucket (s3) or store name (memory); empty for local files and archive entries. */
+  /**
+   * Bucket (s3, gs), {@code account/container} (az), {@code host:port} (hdfs, http, https) or store name (memory);
+   * empty for local files and archive entries (and for {@code hdfs:///path}).
+   */
   public String authority() {
     return authority;
   }
@@ -217,6 +358,9 @@ public final class Location {
         return path;
       case ARCHIVE:
         return container + "!/" + path;
+      case HTTP:
+      case HTTPS:
+        return scheme + "://" + authority + "/" + percentEncodePath(path);
       default:
         return scheme + "://" + authority + "/" + path;
     }

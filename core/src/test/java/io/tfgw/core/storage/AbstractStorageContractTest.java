@@ -46,6 +46,25 @@ public abstract class AbstractStorageContractTest {
     return false;
   }
 
+  /**
+   * Whether the backend only reads (HTTP): its files are put in place behind its back by {@link #seed}, the tests of
+   * writing are reported as skipped (assumptions), and {@link #readOnlyBackendsRefuseWritesNamingTheLocation} checks
+   * that every write is refused with a clear error instead.
+   */
+  protected boolean isReadOnly() {
+    return false;
+  }
+
+  /** Puts a file in place for a test; read-only backends override it to write behind the server's back. */
+  protected void seed(Location location, byte[] content) {
+    storage().outputFile(location).write(content);
+  }
+
+  private void requireWrites() {
+    org.junit.jupiter.api.Assumptions.assumeFalse(isReadOnly(),
+        "read-only backend: writes are refused (readOnlyBackendsRefuseWritesNamingTheLocation)");
+  }
+
   @BeforeEach
   void rootIsEmpty() {
     assertThat(storage().list(root())).as("the test root must start empty").isEmpty();
@@ -53,7 +72,7 @@ public abstract class AbstractStorageContractTest {
 
   protected Location write(String relative, byte[] content) {
     Location loc = root().resolve(relative);
-    storage().outputFile(loc).write(content);
+    seed(loc, content);
     return loc;
   }
 
@@ -130,7 +149,9 @@ public abstract class AbstractStorageContractTest {
           .isInstanceOf(LocationNotFoundException.class).hasMessageContaining(loc.toString());
       assertThatThrownBy(() -> storage().inputFile(loc).open()).as(below)
           .isInstanceOf(LocationNotFoundException.class).hasMessageContaining(loc.toString());
-      storage().delete(loc); // nothing to delete
+      if (!isReadOnly()) {
+        storage().delete(loc); // nothing to delete
+      }
       storage().capability(ConditionalWrites.class, loc)
           .ifPresent(c -> assertThat(c.version(loc)).as("version of " + below).isEmpty());
     }
@@ -141,6 +162,7 @@ public abstract class AbstractStorageContractTest {
 
   @Test
   void abortedAndUncommittedOutputsLeaveNothing() throws Exception {
+    requireWrites();
     Location aborted = root().resolve("aborted.bin");
     AtomicOutputStream out = storage().outputFile(aborted).create();
     out.write(bytes("partial"));
@@ -157,6 +179,7 @@ public abstract class AbstractStorageContractTest {
 
   @Test
   void outputIsInvisibleUntilCommitted() throws Exception {
+    requireWrites();
     Location loc = root().resolve("pending.bin");
     try (AtomicOutputStream out = storage().outputFile(loc).create()) {
       out.write(new byte[100_000]);
@@ -178,6 +201,7 @@ public abstract class AbstractStorageContractTest {
 
   @Test
   void commitTwiceIsAnError() throws Exception {
+    requireWrites();
     Location loc = root().resolve("once.bin");
     try (AtomicOutputStream out = storage().outputFile(loc).create()) {
       out.commit();
@@ -214,6 +238,7 @@ public abstract class AbstractStorageContractTest {
 
   @Test
   void deleteRemovesAndToleratesMissing() {
+    requireWrites();
     Location loc = write("gone.bin", new byte[1]);
     storage().delete(loc);
     assertThat(storage().exists(loc)).isFalse();
@@ -259,6 +284,7 @@ public abstract class AbstractStorageContractTest {
 
   @Test
   void largeOutputWrittenInPiecesReadsBack() throws Exception {
+    requireWrites();
     byte[] content = new byte[largeFileSize()];
     new Random(4).nextBytes(content);
     Location loc = root().resolve("large/pieces.bin");
@@ -390,5 +416,20 @@ public abstract class AbstractStorageContractTest {
     }
     assertThat(new String(storage().inputFile(loc).readAllBytes(), StandardCharsets.UTF_8)).startsWith("writer ");
     assertThat(storage().list(root().resolve("race"))).hasSize(1);
+  }
+
+  @Test
+  void readOnlyBackendsRefuseWritesNamingTheLocation() {
+    org.junit.jupiter.api.Assumptions.assumeTrue(isReadOnly(), "the backend writes (the other tests check how)");
+    Location loc = write("ro/existing.bin", bytes("content"));
+    Location fresh = root().resolve("ro/new.bin");
+    assertThatThrownBy(() -> storage().outputFile(fresh).create()).isInstanceOf(StorageException.class)
+        .hasMessageContaining(fresh.toString()).hasMessageContaining("read-only");
+    assertThatThrownBy(() -> storage().outputFile(loc).write(bytes("x"))).isInstanceOf(StorageException.class)
+        .hasMessageContaining("read-only");
+    assertThatThrownBy(() -> storage().delete(loc)).isInstanceOf(StorageException.class)
+        .hasMessageContaining(loc.toString()).hasMessageContaining("read-only");
+    assertThat(storage().inputFile(loc).readAllBytes()).isEqualTo(bytes("content"));
+    assertThat(storage().capability(ConditionalWrites.class, loc)).isEmpty();
   }
 }

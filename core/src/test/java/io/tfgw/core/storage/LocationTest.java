@@ -62,6 +62,69 @@ class LocationTest {
 
   @Test
   void unknownSchemesAreRefusedClearly() {
-    assertThatThrownBy(() -> Location.parse("gs://bucket/x")).hasMessageContaining("Unknown location scheme 'gs'");
+    assertThatThrownBy(() -> Location.parse("ftp://host/x")).isInstanceOf(InvalidLocationException.class)
+        .hasMessageContaining("Unknown location scheme 'ftp'").hasMessageContaining("az://");
+  }
+
+  @Test
+  void gcsLocationsKeepBucketAndKey() {
+    Location l = Location.parse("gs://my-bucket/models/run1/model.ckpt");
+    assertThat(l.scheme()).isEqualTo(Location.GCS);
+    assertThat(l.authority()).isEqualTo("my-bucket");
+    assertThat(l.path()).isEqualTo("models/run1/model.ckpt");
+    assertThat(l.toString()).isEqualTo("gs://my-bucket/models/run1/model.ckpt");
+    assertThat(Location.parse("gs://b").isRoot()).isTrue();
+    assertThatThrownBy(() -> Location.parse("gs:///k")).hasMessageContaining("gs://BUCKET/KEY");
+  }
+
+  @Test
+  void azureLocationsInEveryWrittenForm() {
+    Location az = Location.parse("az://Account1/models/run/model.ckpt");
+    assertThat(az.scheme()).isEqualTo(Location.AZURE);
+    assertThat(az.authority()).isEqualTo("account1/models");
+    assertThat(az.path()).isEqualTo("run/model.ckpt");
+    assertThat(az.toString()).isEqualTo("az://account1/models/run/model.ckpt");
+    assertThat(Location.parse(az.toString())).isEqualTo(az);
+    assertThat(Location.parse("az://account1/models").isRoot()).isTrue();
+    assertThat(Location.parse("az://account1/models/run").resolve("model.ckpt")).isEqualTo(az);
+    assertThat(Location.parse("abfss://models@account1.dfs.core.windows.net/run/model.ckpt")).isEqualTo(az);
+    assertThat(Location.parse("abfs://models@ACCOUNT1.dfs.core.windows.net/run/model.ckpt")).isEqualTo(az);
+    assertThat(Location.parse("wasbs://models@account1.blob.core.windows.net/run/model.ckpt")).isEqualTo(az);
+    assertThatThrownBy(() -> Location.parse("az://account1")).hasMessageContaining("az://ACCOUNT/CONTAINER/PATH");
+    assertThatThrownBy(() -> Location.parse("abfss://models@host.example.com/x"))
+        .isInstanceOf(InvalidLocationException.class).hasMessageContaining("az://ACCOUNT/CONTAINER/PATH");
+  }
+
+  @Test
+  void hdfsLocationsKeepTheNamenode() {
+    Location l = Location.parse("hdfs://namenode:8020/user/tf/model.ckpt");
+    assertThat(l.scheme()).isEqualTo(Location.HDFS);
+    assertThat(l.authority()).isEqualTo("namenode:8020");
+    assertThat(l.path()).isEqualTo("user/tf/model.ckpt");
+    assertThat(l.toString()).isEqualTo("hdfs://namenode:8020/user/tf/model.ckpt");
+    Location defaultFs = Location.parse("hdfs:///user/tf");
+    assertThat(defaultFs.authority()).isEmpty();
+    assertThat(defaultFs.toString()).isEqualTo("hdfs:///user/tf");
+    assertThat(Location.parse(defaultFs.toString())).isEqualTo(defaultFs);
+  }
+
+  @Test
+  void httpLocationsAreDecodedAndEncodedAgain() {
+    Location l = Location.parse("https://Models.Example.com:8443/zoo/my%20model/model.ckpt.index");
+    assertThat(l.scheme()).isEqualTo(Location.HTTPS);
+    assertThat(l.isHttp()).isTrue();
+    assertThat(l.authority()).isEqualTo("models.example.com:8443");
+    assertThat(l.path()).isEqualTo("zoo/my model/model.ckpt.index");
+    assertThat(l.toString()).isEqualTo("https://models.example.com:8443/zoo/my%20model/model.ckpt.index");
+    assertThat(Location.parse(l.toString())).isEqualTo(l);
+    Location unicode = Location.parse("http://h/dir/ünï 100%25.bin");
+    assertThat(unicode.path()).isEqualTo("dir/ünï 100%.bin");
+    assertThat(unicode.toString()).isEqualTo("http://h/dir/%C3%BCn%C3%AF%20100%25.bin");
+    assertThat(Location.parse(unicode.toString())).isEqualTo(unicode);
+    assertThat(Location.parse("http://h/a").resolve("b c").toString()).isEqualTo("http://h/a/b%20c");
+    assertThatThrownBy(() -> Location.parse("https://h/model.pb?sig=abc")).hasMessageContaining("query string");
+    assertThatThrownBy(() -> Location.parse("https://h/100%.bin")).hasMessageContaining("%25");
+    assertThatThrownBy(() -> Location.parse("https://user:pw@h/x")).hasMessageContaining("HOST");
+    assertThat(Location.parse("https://h/m.tar.gz!/export/1").container().scheme()).isEqualTo(Location.HTTPS);
   }
 }

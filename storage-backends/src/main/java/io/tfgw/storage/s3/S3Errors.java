@@ -50,11 +50,12 @@ final class S3Errors {
       if ("InvalidAccessKeyId".equals(code) || "SignatureDoesNotMatch".equals(code)) {
         return new StorageException("Access denied: cannot " + action + " " + location + " (" + code + "): the store "
             + ("InvalidAccessKeyId".equals(code) ? "does not know the access key" : "rejects the secret key given with the access key")
-            + ". Check the credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE).", e);
+            + ". Check the credentials (" + credentialHint(settings) + ").", e);
       }
       if (status == 403) {
         return new StorageException("Access denied: cannot " + action + " " + location + " (" + (code != null ? code : "HTTP 403")
-            + "). Check the credentials (AWS_ACCESS_KEY_ID / AWS_PROFILE) and the bucket's permissions.", e);
+            + "). Check the credentials (" + (settings.googleCloudStorage() ? credentialHint(settings)
+            : "AWS_ACCESS_KEY_ID / AWS_PROFILE") + ") and the bucket's permissions.", e);
       }
       if (status == 301 || "PermanentRedirect".equals(code) || "AuthorizationHeaderMalformed".equals(code)) {
         return new StorageException("Cannot " + action + " " + location + ": the bucket is in another region; set "
@@ -79,7 +80,8 @@ final class S3Errors {
       return new StorageException("Cannot " + action + " " + location + ": " + (endpoint != null
           ? "the S3 endpoint " + endpoint : "S3") + " " + unreachable + attempts(msg, earlierAttempts) + ". "
           + (endpoint != null
-          ? "Check --endpoint (or AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL) and that the server is running."
+          ? (settings.googleCloudStorage() ? "Check --gcs-endpoint and the network."
+              : "Check --endpoint (or AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL) and that the server is running.")
           : "Check the network, or set --endpoint for an S3-compatible store."), e);
     }
     return new StorageException("Cannot " + action + " " + location + ": " + msg
@@ -110,5 +112,12 @@ final class S3Errors {
     java.util.regex.Matcher m = java.util.regex.Pattern.compile("SDK Attempt Count: (\\d+)").matcher(msg);
     int tried = (m.find() ? Integer.parseInt(m.group(1)) : 1) + earlierAttempts;
     return tried > 1 ? " (tried " + tried + " times)" : "";
+  }
+
+  /** Where the credentials come from, for messages: AWS's variables, or GCS's HMAC key and default credentials. */
+  private static String credentialHint(S3Settings settings) {
+    return settings.googleCloudStorage()
+        ? "GCS_HMAC_ACCESS_KEY_ID and GCS_HMAC_SECRET, or the application-default credentials"
+        : "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE";
   }
 }

@@ -93,8 +93,12 @@ final class S3Output extends AtomicOutputStream {
   private void flushPart() {
     if (uploadId == null) {
       try {
-        uploadId = storage.client().createMultipartUpload(b -> b.bucket(location.authority()).key(location.path())
-            .checksumAlgorithm(ChecksumAlgorithm.CRC32_C)).uploadId();
+        uploadId = storage.client().createMultipartUpload(b -> {
+          b.bucket(location.authority()).key(location.path());
+          if (withChecksums()) {
+            b.checksumAlgorithm(ChecksumAlgorithm.CRC32_C);
+          }
+        }).uploadId();
       } catch (SdkException e) {
         throw storage.writeFailure(location, e);
       }
@@ -125,12 +129,16 @@ final class S3Output extends AtomicOutputStream {
 
   private CompletedPart uploadPart(int partNumber, byte[] data, int length) {
     String crc = crc32c(data, length);
-    String eTag = storage.client().uploadPart(b -> b.bucket(location.authority()).key(location.path())
-            .uploadId(uploadId).partNumber(partNumber).contentLength((long) length)
-            .contentMD5(md5(data, length)).checksumCRC32C(crc),
-        RequestBody.fromByteBuffer(ByteBuffer.wrap(data, 0, length))).eTag();
+    String eTag = storage.client().uploadPart(b -> {
+      b.bucket(location.authority()).key(location.path()).uploadId(uploadId).partNumber(partNumber)
+          .contentLength((long) length).contentMD5(md5(data, length));
+      if (withChecksums()) {
+        b.checksumCRC32C(crc);
+      }
+    }, RequestBody.fromByteBuffer(ByteBuffer.wrap(data, 0, length))).eTag();
     storage.bytesUploaded.addAndGet(length);
-    return CompletedPart.builder().partNumber(partNumber).eTag(eTag).checksumCRC32C(crc).build();
+    CompletedPart.Builder part = CompletedPart.builder().partNumber(partNumber).eTag(eTag);
+    return (withChecksums() ? part.checksumCRC32C(crc) : part).build();
   }
 
   @Override
@@ -183,7 +191,10 @@ final class S3Output extends AtomicOutputStream {
     String crc = crc32c(data, length);
     String etag = "\"" + java.util.HexFormat.of().formatHex(Base64.getDecoder().decode(md5)) + "\"";
     conditionally(etag, () -> storage.client().putObject(b -> {
-      b.bucket(location.authority()).key(location.path()).contentLength((long) length).contentMD5(md5).checksumCRC32C(crc);
+      b.bucket(location.authority()).key(location.path()).contentLength((long) length).contentMD5(md5);
+      if (withChecksums()) {
+        b.checksumCRC32C(crc);
+      }
       condition(b::ifMatch, b::ifNoneMatch);
     }, RequestBody.fromByteBuffer(ByteBuffer.wrap(data, 0, length))));
     storage.bytesUploaded.addAndGet(length);
@@ -275,6 +286,11 @@ final class S3Output extends AtomicOutputStream {
         // best effort: a bucket lifecycle rule for incomplete uploads cleans up what remains
       }
     }
+  }
+
+  /** S3's additional CRC32C checksums; Google Cloud Storage's XML API refuses them and gets Content-MD5 only. */
+  private boolean withChecksums() {
+    return !storage.settings().googleCloudStorage();
   }
 
   private static String md5(byte[] data, int length) {

@@ -32,7 +32,8 @@ import software.amazon.awssdk.services.s3.S3ClientBuilder;
  */
 public record S3Settings(Optional<URI> endpoint, boolean pathStyle, Optional<String> region,
     Optional<String> accessKeyId, Optional<String> secretAccessKey, int partSize, int uploadParallelism,
-    int maxAttempts, Duration socketTimeout) {
+    int maxAttempts, Duration socketTimeout, boolean googleCloudStorage,
+    java.util.function.Supplier<String> bearerToken) {
   /** S3's smallest allowed part (except the last). */
   public static final int MIN_PART_SIZE = 5 << 20;
   public static final int DEFAULT_PART_SIZE = 8 << 20;
@@ -59,7 +60,25 @@ public record S3Settings(Optional<URI> endpoint, boolean pathStyle, Optional<Str
     }
     return new S3Settings(endpoint, pathStyle, options.get("s3.region"), key, secret, partSize,
         Math.max(1, intOption(options, "s3.upload-parallelism", 4)), Math.max(1, intOption(options, "s3.max-attempts", 5)),
-        Duration.ofMillis(Math.max(100, intOption(options, "s3.socket-timeout-ms", 60_000))));
+        Duration.ofMillis(Math.max(100, intOption(options, "s3.socket-timeout-ms", 60_000))), false, null);
+  }
+
+  /**
+   * The same settings for Google Cloud Storage's XML API, which speaks S3's protocol with HMAC keys but takes none
+   * of the SDK's additional-checksum headers (x-amz-checksum-*); uploads there carry Content-MD5 only.
+   */
+  public S3Settings forGoogleCloudStorage() {
+    return new S3Settings(endpoint, pathStyle, region, accessKeyId, secretAccessKey, partSize, uploadParallelism,
+        maxAttempts, socketTimeout, true, bearerToken);
+  }
+
+  /**
+   * The same settings with requests authorized by OAuth access tokens ({@code Authorization: Bearer}, which GCS's
+   * XML API takes) instead of an AWS signature; {@code tokens} gives a valid token for each request.
+   */
+  public S3Settings withBearerTokens(java.util.function.Supplier<String> tokens) {
+    return new S3Settings(endpoint, pathStyle, region, Optional.empty(), Optional.empty(), partSize, uploadParallelism,
+        maxAttempts, socketTimeout, googleCloudStorage, tokens);
   }
 
   private static URI endpointUri(String text) {
@@ -99,6 +118,23 @@ public record S3Settings(Optional<URI> endpoint, boolean pathStyle, Optional<Str
         .region(resolveRegion())
         .credentialsProvider(credentials())
         .forcePathStyle(pathStyle);
+    if (bearerToken != null) {
+      // unsigned requests (anonymous credentials), each carrying a current access token instead
+      java.util.function.Supplier<String> tokens = bearerToken;
+      b.credentialsProvider(software.amazon.awssdk.auth.credentials.AnonymousCredentialsProvider.create());
+      b.overrideConfiguration(c -> c.addExecutionInterceptor(new software.amazon.awssdk.core.interceptor.ExecutionInterceptor() {
+        @Override
+        public software.amazon.awssdk.http.SdkHttpRequest modifyHttpRequest(
+            software.amazon.awssdk.core.interceptor.Context.ModifyHttpRequest context,
+            software.amazon.awssdk.core.interceptor.ExecutionAttributes attributes) {
+          return context.httpRequest().toBuilder().putHeader("Authorization", "Bearer " + tokens.get()).build();
+        }
+      }));
+    }
+    if (googleCloudStorage) {
+      b.requestChecksumCalculation(software.amazon.awssdk.core.checksums.RequestChecksumCalculation.WHEN_REQUIRED)
+          .responseChecksumValidation(software.amazon.awssdk.core.checksums.ResponseChecksumValidation.WHEN_REQUIRED);
+    }
     if (endpoint.isPresent()) {
       b.endpointOverride(endpoint.get());
     } else {
@@ -118,7 +154,8 @@ public record S3Settings(Optional<URI> endpoint, boolean pathStyle, Optional<Str
     return "S3Settings[endpoint=" + endpoint.map(URI::toString).orElse("(AWS)") + ", pathStyle=" + pathStyle
         + ", region=" + region.orElse("(default chain)") + ", accessKeyId=" + accessKeyId.orElse("(default chain)")
         + ", secretAccessKey=" + (secretAccessKey.isPresent() ? "****" : "(default chain)") + ", partSize=" + partSize
-        + ", uploadParallelism=" + uploadParallelism + ", maxAttempts=" + maxAttempts + ", socketTimeout=" + socketTimeout + "]";
+        + ", uploadParallelism=" + uploadParallelism + ", maxAttempts=" + maxAttempts + ", socketTimeout=" + socketTimeout
+        + (googleCloudStorage ? ", googleCloudStorage" : "") + (bearerToken != null ? ", bearerToken=" + bearerToken : "") + "]";
   }
 
   private Region resolveRegion() {

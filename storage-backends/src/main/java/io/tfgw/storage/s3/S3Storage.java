@@ -337,9 +337,17 @@ public final class S3Storage implements Storage, FileTimes, StoredChecksums, io.
   public OptionalInt crc32c(Location location) {
     HeadObjectResponse h;
     try {
-      h = client.headObject(b -> b.bucket(location.authority()).key(location.path()).checksumMode(ChecksumMode.ENABLED));
+      h = client.headObject(b -> {
+        b.bucket(location.authority()).key(location.path());
+        if (!settings.googleCloudStorage()) {
+          b.checksumMode(ChecksumMode.ENABLED);
+        }
+      });
     } catch (SdkException e) {
       throw S3Errors.of("read", location, e, settings);
+    }
+    if (settings.googleCloudStorage()) {
+      return googleCrc32c(h);
     }
     String value = h.checksumCRC32C();
     if (value == null || value.contains("-") || h.checksumType() == ChecksumType.COMPOSITE) {
@@ -350,6 +358,43 @@ public final class S3Storage implements Storage, FileTimes, StoredChecksums, io.
       return OptionalInt.empty();
     }
     return OptionalInt.of(((b[0] & 0xff) << 24) | ((b[1] & 0xff) << 16) | ((b[2] & 0xff) << 8) | (b[3] & 0xff));
+  }
+
+  /**
+   * On Google Cloud Storage, {@link io.tfgw.core.storage.ConditionalWrites} are not offered: its XML API ignores
+   * {@code If-None-Match}/{@code If-Match} on uploads and takes no preconditions on multipart completion, so tfgw
+   * cannot make the store refuse a lost race; writes there are plain (the last commit wins).
+   */
+  @Override
+  public <T> Optional<T> capability(Class<T> type, Location location) {
+    if (settings.googleCloudStorage() && type == io.tfgw.core.storage.ConditionalWrites.class) {
+      return Optional.empty();
+    }
+    return Storage.super.capability(type, location);
+  }
+
+  /**
+   * Google Cloud Storage keeps the CRC32C of every object, multipart ones included, and returns it in
+   * {@code x-goog-hash: crc32c=BASE64} (beside {@code md5=} for single uploads).
+   */
+  private static OptionalInt googleCrc32c(HeadObjectResponse h) {
+    for (String header : h.sdkHttpResponse().matchingHeaders("x-goog-hash")) {
+      for (String part : header.split(",")) {
+        String p = part.trim();
+        if (p.startsWith("crc32c=")) {
+          byte[] b;
+          try {
+            b = Base64.getDecoder().decode(p.substring("crc32c=".length()));
+          } catch (IllegalArgumentException e) {
+            return OptionalInt.empty(); // not a checksum: read back instead
+          }
+          if (b.length == 4) {
+            return OptionalInt.of(((b[0] & 0xff) << 24) | ((b[1] & 0xff) << 16) | ((b[2] & 0xff) << 8) | (b[3] & 0xff));
+          }
+        }
+      }
+    }
+    return OptionalInt.empty();
   }
 
   @Override
