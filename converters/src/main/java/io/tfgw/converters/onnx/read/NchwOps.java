@@ -111,7 +111,8 @@ final class NchwOps {
     String y;
     if (group == 1) {
       y = conv2d(c, "Conv2D", xNhwc, filter, t, strides, dilations, pads);
-    } else if (wDims[1] == 1) {
+    } else if (wDims[1] == 1 && dilations[0] == 1 && dilations[1] == 1) {
+      // (TF's CPU DepthwiseConv2dNative has no dilations: dilated depthwise convolutions take the split path)
       // depthwise: output channel m = ch * mult + q reads input channel ch; TF's filter is [kH, kW, C, mult]
       long channels = group;
       String hwm1 = c.transpose(w.ref(), t, 2, 3, 0, 1);

@@ -247,8 +247,8 @@ public final class OnnxFile {
         Path realDir = dir.toLocalPath().toRealPath();
         Path local = data.toLocalPath();
         if (Files.exists(local) && !local.toRealPath().startsWith(realDir)) {
-          throw new WrongInputException(what + " names external data '" + name + "', a symbolic link that leads "
-              + "out of the model's directory " + dir + "; copy the data file next to the model instead");
+          throw new WrongInputException(what + " names external data '" + name + "', a symbolic link that leads outside the model's directory ("
+              + dir + "); copy the data file next to the model instead");
         }
       } catch (IOException e) {
         throw new io.tfgw.core.storage.StorageException("Cannot resolve " + data + ": " + e.getMessage());
