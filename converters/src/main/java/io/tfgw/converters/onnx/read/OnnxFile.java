@@ -137,7 +137,7 @@ public final class OnnxFile {
       t.getStringDataList().forEach(s -> elements.add(s.toByteArray()));
       return InMemoryTensorData.ofStrings(shape, elements);
     }
-    long bytes = n * dtype.elementSize(); // n <= the file's size in every valid case; checked below before allocating
+    long bytes = byteSize(shape, dtype, what);
     if (t.hasRawData()) {
       if (t.getRawData().size() != bytes) {
         throw new CorruptInputException(what + " has " + t.getRawData().size() + " bytes of raw_data but its shape "
@@ -165,6 +165,14 @@ public final class OnnxFile {
       }
     }
     return new InMemoryTensorData(dtype, shape, out.array());
+  }
+
+  private static long byteSize(Shape shape, DType dtype, String what) {
+    try {
+      return Math.multiplyExact(shape.numElements(), (long) dtype.elementSize());
+    } catch (ArithmeticException e) {
+      throw new CorruptInputException(what + " claims more bytes than can exist: shape " + shape);
+    }
   }
 
   private static int typedCount(TensorProto t, DType dtype) {
@@ -195,7 +203,7 @@ public final class OnnxFile {
     if (dtype == DType.STRING) {
       throw new UnsupportedInputException(what + ": string tensors in external data are not supported");
     }
-    long bytes = shape.numElements() * dtype.elementSize();
+    long bytes = byteSize(shape, dtype, what);
     if (length >= 0 && length != bytes) {
       throw new CorruptInputException(what + " declares " + length + " bytes of external data but its shape " + shape
           + " of " + dtype + " needs " + bytes);
