@@ -175,13 +175,6 @@ final class ConvertCommand implements Callable<Integer> {
       throw new picocli.CommandLine.ParameterException(spec.commandLine(),
           "--to must be one of v1, v2, savedmodel, frozen, hdf5, safetensors, onnx (got '" + format + "')");
     }
-    if (to.equals("onnx") && verify) {
-      // running an ONNX file needs tfgw's ONNX reader, which is not there yet
-      throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-          "--verify is not available with --to onnx yet: tfgw cannot run ONNX files (the ONNX reader is still to "
-          + "come); check the result with ONNX Runtime, e.g. onnxruntime.InferenceSession(\"" + destination
-          + "\").run(None, inputs)");
-    }
     if (!to.equals("onnx") && (externalData || !batchDim.equals("symbolic") || opset != OnnxTypes.DEFAULT_OPSET)) {
       throw new picocli.CommandLine.ParameterException(spec.commandLine(),
           "--opset, --batch-dim and --external-data apply to --to onnx");
@@ -205,7 +198,8 @@ final class ConvertCommand implements Callable<Integer> {
         case "onnx" -> {
           OnnxExporter.Result r = new OnnxExporter(storage).export(src, dst, onnxOptions());
           describeOnnx(r, report);
-          check = () -> true;
+          // the ONNX side runs in tfgw's runtime through the ONNX reader
+          check = () -> verifyModels(storage, src, r.destination(), r.outputs(), report);
         }
         case "hdf5", "safetensors" -> {
           NamePlan names = namePlan(storage);

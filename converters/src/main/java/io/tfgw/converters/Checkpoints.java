@@ -59,6 +59,8 @@ public final class Checkpoints {
         return Hdf5Reader.open(storage, resolved.target());
       case "safetensors":
         return SafetensorsReader.open(storage, resolved.target());
+      case "onnx":
+        return io.tfgw.converters.onnx.read.OnnxInitializers.open(storage, resolved.target());
       default:
         throw new UnsupportedInputException(resolved.target() + " is a " + resolved.format()
             + " file; reading its variables is not supported yet");

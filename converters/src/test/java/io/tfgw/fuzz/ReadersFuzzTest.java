@@ -76,6 +76,26 @@ class ReadersFuzzTest {
     storage.assertNoOpenFiles();
   }
 
+  /**
+   * ONNX models: detection by content, the size-limited parse, every initializer decoded (claimed sizes checked
+   * before allocating, external data confined to the model's directory), and the graph mapped to TF ops.
+   */
+  @FuzzTest(maxDuration = "30s")
+  void onnxModel(byte[] input) {
+    MemoryStorage storage = new MemoryStorage();
+    Location file = Location.parse("memory://fuzz/dir/model.onnx");
+    storage.outputFile(file).write(input);
+    storage.outputFile(Location.parse("memory://fuzz/dir/model.onnx.data")).write(new byte[64]);
+    Fuzzing.expectOnlyTfgwExceptions(() -> {
+      new Resolver(storage).resolve(file);
+      io.tfgw.converters.onnx.read.OnnxFile onnx = io.tfgw.converters.onnx.read.OnnxFile.parse(storage, file, input);
+      try (CheckpointReader r = io.tfgw.converters.onnx.read.OnnxInitializers.open(storage, file)) {
+        Fuzzing.readEverything(r);
+      }
+      io.tfgw.converters.onnx.read.OnnxImporter.importModel(onnx);
+    });
+  }
+
   @FuzzTest(maxDuration = "30s")
   void anyFileByContent(byte[] input) {
     MemoryStorage storage = new MemoryStorage();

@@ -64,6 +64,10 @@ public final class ModelConverter {
     if (resolved.format().equals("hdf5")) {
       return new KerasConverter(storage).toFrozen(resolved.target(), destination, null, outputs);
     }
+    if (resolved.format().equals("onnx")) {
+      return io.tfgw.converters.onnx.read.OnnxModels.toFrozen(storage, resolved.target(), destination, outputs,
+          resolved.notes());
+    }
     GraphSource graph = GraphSource.load(storage, resolved, tag);
     if (graph.isTf2()) {
       return tf2ToFrozen(resolved, graph, destination, outputs, signature, tag);
@@ -142,6 +146,10 @@ public final class ModelConverter {
     Resolved resolved = new Resolver(storage).resolve(source);
     if (resolved.format().equals("hdf5")) {
       return new KerasConverter(storage).toSavedModel(resolved.target(), destination, null);
+    }
+    if (resolved.format().equals("onnx")) {
+      return io.tfgw.converters.onnx.read.OnnxModels.toSavedModel(storage, resolved.target(), destination,
+          resolved.notes());
     }
     GraphSource graph = GraphSource.load(storage, resolved, tag);
     List<String> notes = new ArrayList<>(resolved.notes());

@@ -23,11 +23,16 @@ public final class Thawer {
   private Thawer() {}
 
   public static Thawed thaw(GraphDef frozen, long minBytes) {
+    return thaw(frozen, n -> true, minBytes);
+  }
+
+  /** As above, thawing only the Consts {@code which} accepts (an ONNX graph's initializers, not its attributes). */
+  public static Thawed thaw(GraphDef frozen, java.util.function.Predicate<NodeDef> which, long minBytes) {
     GraphDef.Builder g = frozen.toBuilder().clearNode();
     Map<String, InMemoryTensorData> values = new LinkedHashMap<>();
     List<SaverBuilder.Variable> vars = new ArrayList<>();
     for (NodeDef n : frozen.getNodeList()) {
-      if (n.getOp().equals("Const") && n.getAttrMap().containsKey("value")) {
+      if (n.getOp().equals("Const") && n.getAttrMap().containsKey("value") && which.test(n)) {
         InMemoryTensorData v = TensorProtos.toTensorData(n.getAttrOrThrow("value").getTensor(), "Const " + n.getName());
         if (v.dtype().isFloating() && v.canonicalLength() >= minBytes) {
           values.put(n.getName(), v);

@@ -37,6 +37,9 @@ public final class Inspector {
     if (resolved.format().equals("savedmodel")) {
       details.putAll(SavedModelSummary.describe(storage, resolved.target()));
     }
+    if (resolved.format().equals("onnx")) {
+      details.putAll(io.tfgw.converters.onnx.read.OnnxSummary.describe(storage, resolved.target()));
+    }
     // Hashing needs every byte: the strict open reports missing data files before anything is read. Listing (and
     // the values of one tensor whose file is there) works from the index alone, as TF's NewCheckpointReader does.
     List<String> warnings = new ArrayList<>();

@@ -50,6 +50,8 @@ public final class Models {
         return savedModel(storage, resolved, tags);
       case "frozen":
         return frozen(storage, resolved.target());
+      case "onnx":
+        return io.tfgw.converters.onnx.read.OnnxModels.load(storage, resolved.target());
       case "meta":
         return meta(storage, resolved.target().appendToName(".meta"), resolved);
       case "v2": case "v1": {

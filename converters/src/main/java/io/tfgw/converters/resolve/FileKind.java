@@ -16,6 +16,8 @@ public enum FileKind {
   PROTOBUF,
   /** HDF5 (Keras {@code .h5}). */
   HDF5,
+  /** An ONNX ModelProto (recognised by its top-level fields: ir_version, graph, ...). */
+  ONNX,
   /** safetensors. */
   SAFETENSORS,
   UNKNOWN

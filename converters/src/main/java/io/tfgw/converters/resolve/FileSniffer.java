@@ -43,6 +43,9 @@ public final class FileSniffer {
       if (BundleFiles.prefixOfDataFile(file) != null) {
         return FileKind.V2_DATA;
       }
+      if (OnnxSniffer.isOnnxModel(in)) {
+        return FileKind.ONNX;
+      }
       if (looksLikeProtobuf(head, length)) {
         return FileKind.PROTOBUF;
       }

@@ -84,6 +84,8 @@ public final class Resolver {
         return new Resolved("hdf5", file, notes);
       case SAFETENSORS:
         return new Resolved("safetensors", file, notes);
+      case ONNX:
+        return new Resolved("onnx", file, notes);
       case OTHER_TABLE:
         throw new UnsupportedInputException(file + " is a table (SSTable) file but neither a V1 checkpoint nor a V2 "
             + "checkpoint index");
