@@ -146,10 +146,14 @@ final class SyncCommand implements Callable<Integer> {
       try {
         if (!watch) {
           ServingSync.Round round = sync.syncOnce();
-          summarize(out, sync, round);
+          if (json || round.failures() == 0) {
+            summarize(out, sync, round);
+          }
           if (round.failures() > 0) {
-            err.println("error: " + round.failures() + " version(s) could not be brought to " + destination
-                + "; see the failed events above. Nothing partial was published; run again to retry.");
+            String first = round.events().stream().filter(e -> e.type().equals("failed"))
+                .map(e -> "version " + e.version() + ": " + e.detail()).findFirst().orElse("");
+            err.println("error: " + round.failures() + " version(s) could not be brought to " + destination + " ("
+                + first + "). Nothing partial was published; run again to retry.");
             err.flush();
             return Main.EXIT_ERROR;
           }
@@ -194,6 +198,13 @@ final class SyncCommand implements Callable<Integer> {
       }
       m.put("detail", e.detail());
       out.println(Json.line(m));
+    } else if (e.type().equals("failed") || e.type().equals("error")) {
+      // --once reports the failure as its one error line; a sidecar goes on and warns
+      if (watch) {
+        PrintWriter err = spec.commandLine().getErr();
+        err.println("warning: " + (e.version() >= 0 ? "version " + e.version() + ": " : "") + e.detail());
+        err.flush();
+      }
     } else if (!common.quiet) {
       out.println(e.type() + (e.version() >= 0 ? " version " + e.version() : "") + ": " + e.detail());
     }

@@ -97,7 +97,7 @@ public final class ServingSync implements AutoCloseable {
       Files.createDirectories(versionsDirectory);
       lockChannel = FileChannel.open(versionsDirectory.resolve(LOCK_FILE), StandardOpenOption.CREATE,
           StandardOpenOption.WRITE);
-      lock = lockChannel.tryLock();
+      lock = tryLock(lockChannel);
     } catch (IOException e) {
       throw new StorageException("Cannot prepare " + versionsDirectory + ": " + e.getMessage(), e);
     }
@@ -108,6 +108,15 @@ public final class ServingSync implements AutoCloseable {
     }
     this.requestsAtStart = remoteRequests().orElse(0);
     cleanUpAfterEarlierRuns();
+  }
+
+  /** The lock, or null when another process (or another sync in this JVM) holds it. */
+  private static FileLock tryLock(FileChannel channel) throws IOException {
+    try {
+      return channel.tryLock();
+    } catch (java.nio.channels.OverlappingFileLockException e) {
+      return null;
+    }
   }
 
   /** The directory holding the numeric version directories. */
