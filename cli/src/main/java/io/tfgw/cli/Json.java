@@ -11,6 +11,15 @@ final class Json {
 
   private Json() {}
 
+  /** One object on one line, for JSON-lines logs. */
+  static String line(Object value) {
+    try {
+      return MAPPER.writeValueAsString(value);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   static String write(Object value) {
     try {
       return MAPPER.writer(new DefaultPrettyPrinter()).writeValueAsString(value);

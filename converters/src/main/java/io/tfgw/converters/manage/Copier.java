@@ -108,8 +108,9 @@ public final class Copier {
       return t;
     });
     try {
-      int byStore = copyAll(first, pool, listener) + copyAll(last, pool, listener);
-      return new CopyResult(plan.size(), total, byStore, plan.size() - byStore);
+      java.util.Map<Location, Integer> crcs = new java.util.concurrent.ConcurrentHashMap<>();
+      int byStore = copyAll(first, pool, listener, crcs) + copyAll(last, pool, listener, crcs);
+      return new CopyResult(plan.size(), total, byStore, plan.size() - byStore, crcs);
     } finally {
       pool.shutdownNow();
     }
@@ -122,11 +123,12 @@ public final class Copier {
         || name.endsWith(".index");
   }
 
-  private int copyAll(List<Transfer> files, ExecutorService pool, CopyListener listener) {
+  private int copyAll(List<Transfer> files, ExecutorService pool, CopyListener listener,
+      java.util.Map<Location, Integer> crcs) {
     List<Future<Boolean>> results = new ArrayList<>();
     for (Transfer t : files) {
       results.add(pool.submit(() -> {
-        boolean byStore = copyOne(t, listener);
+        boolean byStore = copyOne(t, listener, crcs);
         listener.finished(t);
         return byStore;
       }));
@@ -151,7 +153,7 @@ public final class Copier {
   }
 
   /** Copies and verifies one file; true when the store's own checksum verified it. */
-  private boolean copyOne(Transfer t, CopyListener listener) {
+  private boolean copyOne(Transfer t, CopyListener listener, java.util.Map<Location, Integer> crcs) {
     CRC32C crc = new CRC32C();
     long copied = 0;
     try (InputStream in = storage.inputFile(t.source()).newStream();
@@ -174,7 +176,9 @@ public final class Copier {
     } catch (IOException e) {
       throw new StorageException("Cannot copy " + t.source() + " to " + t.destination() + ": " + e.getMessage(), e);
     }
-    return verify(t, (int) crc.getValue(), copied);
+    boolean byStore = verify(t, (int) crc.getValue(), copied);
+    crcs.put(t.destination(), (int) crc.getValue());
+    return byStore;
   }
 
   private boolean verify(Transfer t, int expected, long length) {

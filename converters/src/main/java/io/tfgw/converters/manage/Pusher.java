@@ -7,7 +7,10 @@ import io.tfgw.core.storage.FileEntry;
 import io.tfgw.core.storage.Location;
 import io.tfgw.core.storage.Storage;
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
+import io.tfgw.converters.serving.ManifestUpdater;
+import io.tfgw.converters.serving.VersionManifest;
 import java.util.TreeSet;
 
 /**
@@ -67,6 +70,32 @@ public final class Pusher {
     }
     Location target = base.resolve(Long.toString(v));
     List<Transfer> plan = copier.plan(source, target, true, true);
-    return new PushResult(target, v, copier.copy(plan, listener)); // saved_model.pb lands last
+    CopyResult copied = copier.copy(plan, listener); // saved_model.pb lands last
+    recordInManifest(base, existing, v, plan, copied);
+    return new PushResult(target, v, copied);
+  }
+
+  /**
+   * Lists the new version, with each file's size and CRC32C, in {@code BASE/.tfgw-versions.json}, the one object
+   * {@code tfgw sync} polls. A manifest started in a base that already has versions lists those too (sizes only:
+   * their content was not read), so a watcher that trusts the manifest misses none.
+   */
+  private void recordInManifest(Location base, TreeSet<Long> existing, long v, List<Transfer> plan, CopyResult copied) {
+    ManifestUpdater updater = new ManifestUpdater(storage);
+    if (!existing.isEmpty() && !storage.exists(VersionManifest.locationIn(base))) {
+      for (long old : existing) {
+        Location dir = base.resolve(Long.toString(old));
+        List<VersionManifest.VersionFile> files = storage.list(dir).stream()
+            .map(f -> new VersionManifest.VersionFile(dir.relativize(f.location()), f.length(), OptionalInt.empty()))
+            .toList();
+        if (files.stream().anyMatch(f -> f.path().equals("saved_model.pb") || f.path().equals("saved_model.pbtxt"))) {
+          updater.add(base, new VersionManifest.ModelVersion(old, files));
+        }
+      }
+    }
+    Location target = base.resolve(Long.toString(v));
+    List<VersionManifest.VersionFile> files = plan.stream().map(t -> new VersionManifest.VersionFile(
+        target.relativize(t.destination()), t.length(), OptionalInt.of(copied.crc32c().get(t.destination())))).toList();
+    updater.add(base, new VersionManifest.ModelVersion(v, files));
   }
 }

@@ -36,7 +36,8 @@ import java.util.stream.Stream;
  * hidden temp file in the destination directory, are fsynced, and are renamed over the destination atomically at
  * commit, so a reader never sees a half-written file and a crash leaves at most a temp file behind.
  */
-public final class LocalStorage implements Storage, io.tfgw.core.storage.FileTimes, ConditionalWrites {
+public final class LocalStorage implements Storage, io.tfgw.core.storage.FileTimes, ConditionalWrites,
+    io.tfgw.core.storage.ConditionalReads {
   /** Prefix of in-progress temp files; {@link #list} hides them. */
   static final String TEMP_PREFIX = ".tfgw-tmp-";
 
@@ -88,6 +89,36 @@ public final class LocalStorage implements Storage, io.tfgw.core.storage.FileTim
       }
     }
     return false;
+  }
+
+  /**
+   * Reads the file unless its version ({@link #version}) is still {@code known}. Files are replaced by rename, so
+   * the bytes read belong to one version; the version is taken again after reading and the read repeated if a
+   * rename came in between.
+   */
+  @Override
+  public io.tfgw.core.storage.ConditionalReads.Read readIfChanged(Location file, Optional<String> known) {
+    Path path = file.toLocalPath();
+    for (int attempt = 0; ; attempt++) {
+      Optional<String> before = versionOf(path);
+      if (before.isEmpty()) {
+        return io.tfgw.core.storage.ConditionalReads.Read.absent();
+      }
+      if (before.equals(known)) {
+        return io.tfgw.core.storage.ConditionalReads.Read.unchanged(before.get());
+      }
+      byte[] content;
+      try {
+        content = Files.readAllBytes(path);
+      } catch (NoSuchFileException e) {
+        continue;
+      } catch (IOException e) {
+        throw new StorageException("Cannot read " + path + ": " + e.getMessage(), e);
+      }
+      if (before.equals(versionOf(path)) || attempt >= 3) {
+        return io.tfgw.core.storage.ConditionalReads.Read.changed(before.get(), content);
+      }
+    }
   }
 
   @Override

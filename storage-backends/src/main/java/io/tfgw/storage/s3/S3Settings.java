@@ -107,6 +107,11 @@ public record S3Settings(Optional<URI> endpoint, boolean pathStyle, Optional<Str
    * errors and timeouts are retried, other 4xx are not) and the small URL-connection HTTP client.
    */
   S3Client newClient() {
+    return newClient(new java.util.concurrent.atomic.AtomicLong());
+  }
+
+  /** A client that counts every HTTP attempt it sends (retries included) in {@code requestsSent}. */
+  S3Client newClient(java.util.concurrent.atomic.AtomicLong requestsSent) {
     S3ClientBuilder b = S3Client.builder()
         .httpClient(UrlConnectionHttpClient.builder()
             .connectionTimeout(Duration.ofSeconds(3)) // a dropped connection fails in 5 x 3 s, not minutes
@@ -114,6 +119,13 @@ public record S3Settings(Optional<URI> endpoint, boolean pathStyle, Optional<Str
             .build())
         .overrideConfiguration(ClientOverrideConfiguration.builder()
             .retryStrategy(retryStrategy(maxAttempts))
+            .addExecutionInterceptor(new software.amazon.awssdk.core.interceptor.ExecutionInterceptor() {
+              @Override
+              public void beforeTransmission(software.amazon.awssdk.core.interceptor.Context.BeforeTransmission context,
+                  software.amazon.awssdk.core.interceptor.ExecutionAttributes attributes) {
+                requestsSent.incrementAndGet();
+              }
+            })
             .build())
         .region(resolveRegion())
         .credentialsProvider(credentials())

@@ -59,13 +59,16 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * <p>{@link #statistics()} counts requests and fetched bytes, so that tests (and {@code --debug}) can show how
  * little a command reads.
  */
-public final class S3Storage implements Storage, FileTimes, StoredChecksums, io.tfgw.core.storage.ConditionalWrites {
+public final class S3Storage implements Storage, FileTimes, StoredChecksums, io.tfgw.core.storage.ConditionalWrites,
+    io.tfgw.core.storage.ConditionalReads, io.tfgw.core.storage.RequestCounts {
   private final S3Settings settings;
   private final S3Client client;
   private final ExecutorService uploads;
   final AtomicLong bytesFetched = new AtomicLong();
   final AtomicLong getRequests = new AtomicLong();
   final AtomicLong bytesUploaded = new AtomicLong();
+  /** Every HTTP attempt the client made (counted by an interceptor, so retries count too). */
+  private final AtomicLong requestsSent = new AtomicLong();
 
   /** Request options: sent once without retries, and sent again with the attempts left after that one. */
   private final AwsRequestOverrideConfiguration sendOnce;
@@ -73,7 +76,7 @@ public final class S3Storage implements Storage, FileTimes, StoredChecksums, io.
 
   public S3Storage(S3Settings settings) {
     this.settings = settings;
-    this.client = settings.newClient();
+    this.client = settings.newClient(requestsSent);
     this.sendOnce = withAttempts(1);
     this.remainingAttempts = withAttempts(Math.max(1, settings.maxAttempts() - 1));
     AtomicInteger n = new AtomicInteger();
@@ -260,6 +263,39 @@ public final class S3Storage implements Storage, FileTimes, StoredChecksums, io.
         return new S3Output(S3Storage.this, location, null);
       }
     };
+  }
+
+  @Override
+  public long requestsSent() {
+    return requestsSent.get();
+  }
+
+  /**
+   * One GET with {@code If-None-Match: "etag"}: the store answers 304 (no body) while the object is unchanged, so
+   * polling a manifest costs one small request. Retried as any request; 404 means absent.
+   */
+  @Override
+  public io.tfgw.core.storage.ConditionalReads.Read readIfChanged(Location file, Optional<String> known) {
+    requireKey(file);
+    try {
+      var response = client.getObjectAsBytes(b -> {
+        b.bucket(file.authority()).key(file.path());
+        known.ifPresent(b::ifNoneMatch);
+      });
+      getRequests.incrementAndGet();
+      bytesFetched.addAndGet(response.asByteArray().length);
+      return io.tfgw.core.storage.ConditionalReads.Read.changed(response.response().eTag(), response.asByteArray());
+    } catch (S3Exception e) {
+      if (e.statusCode() == 304 && known.isPresent()) {
+        return io.tfgw.core.storage.ConditionalReads.Read.unchanged(known.get());
+      }
+      if (S3Errors.isNoSuchKey(e)) {
+        return io.tfgw.core.storage.ConditionalReads.Read.absent();
+      }
+      throw S3Errors.of("read", file, e, settings);
+    } catch (SdkException e) {
+      throw S3Errors.of("read", file, e, settings);
+    }
   }
 
   /** Set when the store answered a conditional write with 501: from then on writes go unconditionally. */
