@@ -274,8 +274,8 @@ public final class Hdf5Reader implements CheckpointReader {
       }
       List<String[]> ws = new ArrayList<>();
       for (String w : splitStrings(g, "weight_names")) {
-        ws.add(new String[] {layer, w, g.getPath() + w, tensorBase(layer, w)});
-        seen.merge(tensorBase(layer, w), 1, Integer::sum);
+        ws.add(new String[] {layer, w, g.getPath() + w});
+        seen.merge(stripIndex(w), 1, Integer::sum);
       }
       raw.add(ws);
     }
@@ -288,7 +288,7 @@ public final class Hdf5Reader implements CheckpointReader {
     for (int i = 0; i < names.size(); i++) {
       List<Weight> ws = new ArrayList<>();
       for (String[] w : raw.get(i)) {
-        String base = w[3];
+        String base = stripIndex(w[1]);
         String tensor = clashing.contains(base) ? w[0] + "/" + base : base;
         Weight weight = weightOf(tensor, w[1], w[2]);
         ws.add(weight);
@@ -342,21 +342,6 @@ public final class Hdf5Reader implements CheckpointReader {
         put(new Weight(name, name, ds.getPath(), dtype, shapeOf(ds)));
       }
     });
-  }
-
-  /**
-   * A weight's tensor name: its Keras name without {@code :0}. Keras 3's legacy writer puts the model's name in
-   * front ({@code sequential/conv2d/kernel} in layer {@code conv2d}); that prefix is dropped, so the name is the
-   * variable's Keras 3 path as {@code load_model} gives it ({@code conv2d/kernel}) and a Keras 2 file of the same
-   * model names it alike.
-   */
-  static String tensorBase(String layer, String weightName) {
-    String base = stripIndex(weightName);
-    int slash = base.indexOf('/');
-    if (slash > 0 && base.startsWith(layer + "/", slash + 1) && !base.startsWith(layer + "/")) {
-      return base.substring(slash + 1);
-    }
-    return base;
   }
 
   static String stripIndex(String weightName) {

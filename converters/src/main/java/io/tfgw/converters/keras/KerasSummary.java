@@ -40,6 +40,7 @@ public final class KerasSummary {
     }
     if (!a.weights().optimizerTensors().isEmpty()) {
       d.put("optimizer_weights", a.weights().optimizerTensors().size());
+      d.put("optimizer_variables", a.weights().optimizerTensors());
     }
     if (!a.assets().isEmpty()) {
       d.put("assets", a.assets());
@@ -62,6 +63,7 @@ public final class KerasSummary {
     d.put("layers", w.config() == null ? layersByFile(w) : layers(w.config(), w));
     if (!w.optimizerTensors().isEmpty()) {
       d.put("optimizer_weights", w.optimizerTensors().size());
+      d.put("optimizer_variables", w.optimizerTensors());
     }
     if (!w.notes().isEmpty()) {
       d.put("weight_notes", w.notes());
