@@ -1255,11 +1255,9 @@ public final class KerasGraphBuilder {
     long vocab = (long) l.num(-1, "input_dim");
     long dim = (long) l.num(-1, "output_dim");
     String table = l.weights(List.of("embeddings"), List.<long[]>of(new long[] {vocab, dim})).get(0);
-    String idx = g.add(g.node(l.scope + "/Cast", "Cast", x.name()).putAttr("SrcT", GraphOps.FLOAT)
-        .putAttr("DstT", GraphOps.INT32).putAttr("Truncate", GraphOps.b(false)));
-    if (isIntInput(x)) {
-      idx = x.name();
-    }
+    // int32 ids index directly; float ids (Keras's default input dtype) are cast as Keras casts them
+    String idx = isIntInput(x) ? x.name() : g.add(g.node(l.scope + "/Cast", "Cast", x.name())
+        .putAttr("SrcT", GraphOps.FLOAT).putAttr("DstT", GraphOps.INT32).putAttr("Truncate", GraphOps.b(false)));
     String y = g.add(g.node(l.scope + "/embedding_lookup", "GatherV2", table, idx, g.constInt(l.scope + "/axis", 0))
         .putAttr("Tparams", GraphOps.FLOAT).putAttr("Tindices", GraphOps.INT32).putAttr("Taxis", GraphOps.INT32)
         .putAttr("batch_dims", GraphOps.i(0)));
