@@ -252,12 +252,16 @@ public final class Hdf5Reader implements CheckpointReader {
   public Map<String, String> groups() {
     Map<String, String> out = new TreeMap<>();
     synchronized (this) {
-      walk(file, "", (path, node) -> {
-        if (node instanceof Group g) {
-          String name = stringAttribute(g, "name");
-          out.put(path, name == null ? "" : name);
-        }
-      });
+      try {
+        walk(file, "", (path, node) -> {
+          if (node instanceof Group g) {
+            String name = stringAttribute(g, "name");
+            out.put(path, name == null ? "" : name);
+          }
+        });
+      } catch (RuntimeException | OutOfMemoryError e) {
+        throw corrupt("Cannot read the groups of " + location + " (HDF5)", e);
+      }
     }
     return out;
   }

@@ -3,6 +3,7 @@ package io.tfgw.converters.keras;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tfgw.converters.graph.SaverBuilder;
 import io.tfgw.converters.hdf5.Hdf5Reader;
+import io.tfgw.core.CorruptInputException;
 import io.tfgw.core.UnsupportedInputException;
 import io.tfgw.core.WrongInputException;
 import io.tfgw.core.checkpoint.CheckpointReader;
@@ -131,7 +132,16 @@ public final class KerasGraphBuilder {
   /** Builds the graph, or fails listing every layer it cannot build (before anything is written). */
   public static Built build(KerasModelConfig config, KerasWeights weights) {
     failOnUnsupported(config, weights.location());
-    return new KerasGraphBuilder(config, weights).build();
+    try {
+      return new KerasGraphBuilder(config, weights).build();
+    } catch (io.tfgw.core.TfgwException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      // inputs, outputs and connections that no Keras model has (layer calls get their own message in apply)
+      throw new io.tfgw.core.CorruptInputException(weights.location() + ": the model config cannot be built into a "
+          + "graph (" + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()) + "); it is damaged "
+          + "or was not written by Keras", e);
+    }
   }
 
   /** A legacy Keras HDF5 and the model config it goes with. */
@@ -289,9 +299,18 @@ public final class KerasGraphBuilder {
       throw new UnsupportedInputException(source.location() + ": input '" + l.name() + "' has no shape "
           + "(batch_input_shape), so the model's input shape is unknown (a Sequential model that was never built)");
     }
+    if (!shape.isArray() || shape.isEmpty()) {
+      throw new CorruptInputException(source.location() + ": input '" + l.name() + "' has the shape " + shape
+          + "; an input's batch shape is a list starting with the batch size");
+    }
     long[] dims = new long[shape.size()];
     for (int i = 0; i < dims.length; i++) {
-      dims[i] = shape.get(i).isNull() ? -1 : shape.get(i).asLong();
+      JsonNode d = shape.get(i);
+      if (!d.isNull() && !(d.isIntegralNumber() && d.asLong() >= 0)) {
+        throw new CorruptInputException(source.location() + ": input '" + l.name() + "' has the shape " + shape
+            + "; dimensions are sizes or null");
+      }
+      dims[i] = d.isNull() ? -1 : d.asLong();
     }
     dims[0] = -1;
     String name = g.placeholder(nodeName(l.name()), inputDtype(l), dims);
@@ -317,7 +336,18 @@ public final class KerasGraphBuilder {
 
   private KTensor apply(KerasModelConfig.Layer l, int node, List<KTensor> in, List<String> path) {
     String scope = nodeName(l.name()) + (node == 0 ? "" : "/call_" + node);
-    return dispatch(new Layer(l, scope, in, path));
+    try {
+      return dispatch(new Layer(l, scope, in, path));
+    } catch (io.tfgw.core.TfgwException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      // a config value no Keras layer could have (an axis beyond the input's rank, a negative size, a string where
+      // a number belongs): the file is damaged or was not written by Keras; say which layer, not where we tripped
+      throw new io.tfgw.core.CorruptInputException(source.location() + ": layer '" + l.name() + "' ("
+          + l.className() + ") has a config that does not fit its input " + in.stream().map(t -> show(t.shape()))
+          .toList() + " (" + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()) + "); the model "
+          + "config is damaged or was not written by Keras", e);
+    }
   }
 
   private KTensor dispatch(Layer layer) {

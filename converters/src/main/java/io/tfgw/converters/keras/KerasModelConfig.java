@@ -236,8 +236,13 @@ public final class KerasModelConfig {
     }
     String cls = l.get("class_name").asText();
     JsonNode cfg = l.get("config");
+    boolean model = isModelEntry(l);
+    if (!model && (cfg == null || !cfg.isObject())) {
+      throw new CorruptInputException(where + ": layer " + cls + " of the model config has no config object: "
+          + abbreviate(l.toString()));
+    }
     String name = layerName(l, cfg, cls);
-    KerasModelConfig nested = isModelEntry(l) ? fromJson(l, where, depth + 1) : null;
+    KerasModelConfig nested = model ? fromJson(l, where, depth + 1) : null;
     return new Layer(cls, name, cfg, inbound, l, nested);
   }
 
