@@ -115,7 +115,8 @@ public final class Tfgw implements AutoCloseable {
   /** As {@link #verify(String, String, int, long)} on the named outputs, for models without signatures (.meta, frozen). */
   public Verifier.Report verify(String a, String b, int samples, long seed, List<String> outputs) {
     try (Model ma = model(a); Model mb = model(b)) {
-      return Verifier.verify(ma, mb, null, Verifier.samples(ma, null, samples, seed), outputs);
+      return Verifier.verify(ma, mb, null, Verifier.samples(Verifier.interfaceOf(ma, mb, null), samples, seed),
+          outputs);
     }
   }
 

@@ -8,6 +8,8 @@ import io.tfgw.converters.convert.ConvertResult;
 import io.tfgw.converters.convert.KerasConverter;
 import io.tfgw.converters.convert.ModelConverter;
 import io.tfgw.converters.model.Model;
+import io.tfgw.converters.onnx.OnnxExporter;
+import io.tfgw.converters.onnx.OnnxTypes;
 import io.tfgw.converters.verify.CheckpointComparison;
 import io.tfgw.converters.verify.VerifiableModels;
 import io.tfgw.converters.verify.Verifier;
@@ -50,6 +52,8 @@ import picocli.CommandLine.Spec;
         "  tfgw convert export/1 weights.h5 --to hdf5                     # Keras save_weights layout (layer/kernel:0)",
         "  tfgw convert model.ckpt all.h5 --to hdf5 --layout plain        # one dataset per variable",
         "  tfgw convert model.ckpt model.safetensors --to safetensors",
+        "  tfgw convert export/1 model.onnx --to onnx                     # SavedModel/frozen/.meta/.h5 -> ONNX (opset 17)",
+        "  tfgw convert frozen.pb model.onnx --to onnx --outputs logits:0 --batch-dim 1 --opset 13",
         "",
         "HDF5 layouts: 'keras' (default) groups variables by their first path segment as Keras layers, with",
         "layer_names/weight_names attributes (split above 64512 bytes as Keras does); 'plain' writes one dataset per",
@@ -70,7 +74,7 @@ final class ConvertCommand implements Callable<Integer> {
   String destination;
 
   @Option(names = "--to", required = true, paramLabel = "FORMAT",
-      description = "Target format: v1, v2, savedmodel, frozen, hdf5, safetensors.")
+      description = "Target format: v1, v2, savedmodel, frozen, hdf5, safetensors, onnx.")
   String format;
 
   @Option(names = "--layout", paramLabel = "keras|plain", defaultValue = "keras",
@@ -146,6 +150,18 @@ final class ConvertCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "1", description = "With --verify: seed of the generated inputs (default ${DEFAULT-VALUE}).")
   long seed;
 
+  @Option(names = "--opset", paramLabel = "N", defaultValue = "17",
+      description = "--to onnx: the ONNX opset to write, 13 to 22 (default ${DEFAULT-VALUE}).")
+  int opset;
+
+  @Option(names = "--batch-dim", paramLabel = "symbolic|N", defaultValue = "symbolic",
+      description = "--to onnx: inputs' unknown first dimension stays symbolic ('batch', default) or becomes N.")
+  String batchDim;
+
+  @Option(names = "--external-data", description = "--to onnx: keep the weights in DST.data beside the model "
+      + "(automatic past 2 GiB).")
+  boolean externalData;
+
   @Option(names = "--json", description = "Print what was written as one JSON object.")
   boolean json;
 
@@ -159,13 +175,24 @@ final class ConvertCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     String to = format.toLowerCase(Locale.ROOT);
-    if (!List.of("v1", "v2", "savedmodel", "frozen", "hdf5", "safetensors").contains(to)) {
+    if (!List.of("v1", "v2", "savedmodel", "frozen", "hdf5", "safetensors", "onnx").contains(to)) {
       throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-          "--to must be one of v1, v2, savedmodel, frozen, hdf5, safetensors (got '" + format + "')");
+          "--to must be one of v1, v2, savedmodel, frozen, hdf5, safetensors, onnx (got '" + format + "')");
     }
-    if (kerasConfig != null && !to.equals("frozen") && !to.equals("savedmodel")) {
+    if (to.equals("onnx") && verify) {
+      // running an ONNX file needs tfgw's ONNX reader, which is not there yet
       throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-          "--keras-config applies to --to savedmodel and --to frozen");
+          "--verify is not available with --to onnx yet: tfgw cannot run ONNX files (the ONNX reader is still to "
+          + "come); check the result with ONNX Runtime, e.g. onnxruntime.InferenceSession(\"" + destination
+          + "\").run(None, inputs)");
+    }
+    if (!to.equals("onnx") && (externalData || !batchDim.equals("symbolic") || opset != OnnxTypes.DEFAULT_OPSET)) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+          "--opset, --batch-dim and --external-data apply to --to onnx");
+    }
+    if (kerasConfig != null && !to.equals("frozen") && !to.equals("savedmodel") && !to.equals("onnx")) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+          "--keras-config applies to --to savedmodel, --to frozen and --to onnx");
     }
     try (StorageRouter storage = common.storage()) {
       long start = System.nanoTime();
@@ -178,6 +205,11 @@ final class ConvertCommand implements Callable<Integer> {
           ModelConverter.Result r = convertModel(storage, to, src, dst);
           describeModel(r, report);
           check = () -> verifyModels(storage, src, r.destination(), r.outputs(), report);
+        }
+        case "onnx" -> {
+          OnnxExporter.Result r = new OnnxExporter(storage).export(src, dst, onnxOptions());
+          describeOnnx(r, report);
+          check = () -> true;
         }
         case "hdf5", "safetensors" -> {
           NamePlan names = namePlan(storage);
@@ -215,6 +247,56 @@ final class ConvertCommand implements Callable<Integer> {
     }
   }
 
+  private OnnxExporter.Options onnxOptions() {
+    try {
+      OnnxExporter.checkOpset(opset);
+    } catch (io.tfgw.core.WrongInputException e) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+    }
+    Long batch = null;
+    if (!batchDim.equalsIgnoreCase("symbolic")) {
+      try {
+        batch = Long.parseLong(batchDim);
+      } catch (NumberFormatException e) {
+        batch = -1L;
+      }
+      if (batch < 1) {
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+            "--batch-dim must be 'symbolic' or a positive size (got '" + batchDim + "')");
+      }
+    }
+    return OnnxExporter.Options.defaults().withOpset(opset).withBatchSize(batch).withExternalData(externalData)
+        .withInputs(inputs).withOutputs(outputs).withSignature(signature).withTag(tag)
+        .withKerasConfig(kerasConfig == null ? null : Location.parse(kerasConfig));
+  }
+
+  private static void describeOnnx(OnnxExporter.Result r, Report report) {
+    Map<String, Object> m = report.json();
+    m.put("source", r.source().toString());
+    m.put("source_format", r.sourceFormat());
+    m.put("destination", r.destination().toString());
+    m.put("format", "onnx");
+    m.put("opset", r.opset());
+    m.put("ir_version", r.irVersion());
+    m.put("inputs", r.inputs());
+    m.put("outputs", r.outputs());
+    m.put("nodes", r.nodes());
+    m.put("initializers", r.initializers());
+    m.put("bytes", r.bytes());
+    if (r.dataFile() != null) {
+      m.put("external_data", r.dataFile().toString());
+      m.put("external_data_bytes", r.dataBytes());
+    }
+    if (!r.notes().isEmpty()) {
+      m.put("notes", r.notes());
+    }
+    r.notes().forEach(n -> report.lines().add("note: " + n));
+    report.lines().add(String.format("%s (%s) -> %s (onnx, opset %d, IR %d): inputs %s, outputs %s, %d nodes, "
+        + "%d initializers, %s%s", r.source(), r.sourceFormat(), r.destination(), r.opset(), r.irVersion(),
+        r.inputs(), r.outputs(), r.nodes(), r.initializers(), Sizes.human(r.bytes()),
+        r.dataFile() == null ? "" : " + " + Sizes.human(r.dataBytes()) + " in " + r.dataFile().fileName()));
+  }
+
   private ModelConverter.Result convertModel(StorageRouter storage, String to, Location src, Location dst) {
     if (kerasConfig != null) {
       KerasConverter keras = new KerasConverter(storage);
@@ -242,14 +324,16 @@ final class ConvertCommand implements Callable<Integer> {
         Model b = VerifiableModels.load(storage, dst, null)) {
       // a source without signatures (a .meta) is compared on the outputs the conversion kept
       List<String> compare = a.signature(signature) == null ? convertedOutputs : outputs;
+      Verifier.Interface names = Verifier.interfaceOf(a, b, signature);
       List<Map<String, io.tfgw.core.runtime.Tensor>> runs = verifyInputs != null
-          ? List.of(ModelInputs.read(storage, verifyInputs, List.of(), a, a.signature(signature)))
-          : Verifier.samples(a, signature, samples, seed);
+          ? List.of(ModelInputs.read(storage, verifyInputs, List.of(), names.model(), names.signature()))
+          : Verifier.samples(names, samples, seed);
       Verifier.Report v = Verifier.verify(a, b, signature, runs, compare);
       report.json().put("verify", VerifyTable.json(v));
       java.io.StringWriter table = new java.io.StringWriter();
       VerifyTable.print(new PrintWriter(table), v);
       report.lines().add("");
+      v.notes().forEach(n -> report.lines().add("note: " + n));
       report.lines().addAll(table.toString().lines().toList());
       return v.identical();
     }

@@ -70,6 +70,7 @@ final class InspectCommand implements Callable<Integer> {
     if (json) {
       out.println(Json.write(toJson(report, vars)));
     } else {
+      printWarnings(spec.commandLine().getErr(), report.warnings());
       printHuman(out, report, vars);
     }
     out.flush();
@@ -103,10 +104,21 @@ final class InspectCommand implements Callable<Integer> {
     if (!report.notes().isEmpty()) {
       m.put("notes", report.notes());
     }
+    if (!report.warnings().isEmpty()) {
+      m.put("warnings", report.warnings());
+    }
     if (report.tensorSummary() != null) {
       m.put("tensor", summaryJson(report.tensorSummary()));
     }
     return m;
+  }
+
+  /** Warnings go to stderr, so the listing on stdout stays what it always is (with --json they are fields). */
+  static void printWarnings(PrintWriter err, List<String> warnings) {
+    for (String w : warnings) {
+      err.println("warning: " + w);
+    }
+    err.flush();
   }
 
   private static Map<String, Object> summaryJson(ValueSummary s) {

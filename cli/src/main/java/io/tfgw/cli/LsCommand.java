@@ -33,7 +33,7 @@ final class LsCommand implements Callable<Integer> {
   @Parameters(paramLabel = "LOCATION", description = "Directory, prefix or file: local, s3://..., archive!/path")
   String location;
 
-  @Option(names = "--json", description = "Print one JSON object: location, latest, checkpoints, files.")
+  @Option(names = "--json", description = "Print one JSON object: location, latest, checkpoints, files, warnings.")
   boolean json;
 
   @Override
@@ -43,7 +43,7 @@ final class LsCommand implements Callable<Integer> {
     try (StorageRouter storage = common.storage()) {
       if (storage.exists(loc)) {
         listing = new CheckpointListing(loc.parent(), List.of(), null,
-            List.of(new FileEntry(loc, storage.inputFile(loc).length())));
+            List.of(new FileEntry(loc, storage.inputFile(loc).length())), List.of());
       } else {
         listing = new CheckpointCatalog(storage).list(loc);
         if (listing.checkpoints().isEmpty() && listing.otherFiles().isEmpty()) {
@@ -55,6 +55,7 @@ final class LsCommand implements Callable<Integer> {
     if (json) {
       out.println(Json.write(toJson(loc, listing)));
     } else {
+      InspectCommand.printWarnings(spec.commandLine().getErr(), listing.warnings());
       print(out, listing);
     }
     out.flush();
@@ -74,11 +75,15 @@ final class LsCommand implements Callable<Integer> {
       e.put("bytes", c.bytes());
       e.put("latest", c.latest());
       e.put("complete", c.complete());
+      e.put("missing_files", c.missingFiles().stream().map(Location::toString).toList());
       e.put("files", files(listing.directory(), c.files()));
       checkpoints.add(e);
     }
     m.put("checkpoints", checkpoints);
     m.put("files", files(listing.directory(), listing.otherFiles()));
+    if (!listing.warnings().isEmpty()) {
+      m.put("warnings", listing.warnings());
+    }
     return m;
   }
 

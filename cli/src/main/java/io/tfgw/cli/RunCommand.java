@@ -87,25 +87,31 @@ final class RunCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     ModelInputs.checkNpyArguments(npyInputs, spec.commandLine());
-    Map<String, Tensor> result;
+    Model.Outputs result;
     try (StorageRouter storage = common.storage();
         Model m = load(storage)) {
       Signature sig = m.signature(signature);
       Map<String, Tensor> inputs = ModelInputs.read(storage, inputsFile, npyInputs, m, sig);
-      result = m.run(sig == null ? null : sig.key(), inputs, outputs);
+      result = m.evaluate(sig == null ? null : sig.key(), inputs, outputs);
     }
     PrintWriter out = spec.commandLine().getOut();
     if (json) {
       Map<String, Object> obj = new LinkedHashMap<>();
-      for (Map.Entry<String, Tensor> e : result.entrySet()) {
-        obj.put(e.getKey(), TensorJson.toJson(e.getValue()));
+      for (Map.Entry<String, Tensor> e : result.values().entrySet()) {
+        Map<String, Object> tensor = new LinkedHashMap<>(TensorJson.toJson(e.getValue()));
+        if (result.nondeterministic().contains(e.getKey())) {
+          tensor.put("nondeterministic", true);
+        }
+        obj.put(e.getKey(), tensor);
       }
       out.println(Json.write(obj));
     } else {
-      for (Map.Entry<String, Tensor> e : result.entrySet()) {
+      for (Map.Entry<String, Tensor> e : result.values().entrySet()) {
         Tensor t = e.getValue();
         out.println(e.getKey() + ": " + t.dtype().pythonName() + " " + t.shape() + "  sha256 "
-            + TensorHashes.sha256Hex(t.canonicalBytes()));
+            + TensorHashes.sha256Hex(t.canonicalBytes())
+            + (result.nondeterministic().contains(e.getKey()) ? "  (nondeterministic: depends on unseeded random ops)"
+            : ""));
         if (t.dtype().isFixedSize() || t.dtype() == io.tfgw.core.tensor.DType.STRING) {
           out.println(ValueSummary.of(e.getKey(), t.toData()).toNumpyString());
         }

@@ -20,7 +20,8 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "verify", mixinStandardHelpOptions = true,
     description = "Run two models in tfgw's runtime on the same inputs and compare every output bit for bit.",
-    footer = {"", "Exit code 3 when any output differs.", "", "Examples:",
+    footer = {"", "Exit code 3 when any output differs. Outputs that depend on random ops without a seed change on "
+        + "every run, in TensorFlow too: they are reported as nondeterministic and not compared.", "", "Examples:",
         "  tfgw verify model.ckpt.meta frozen.pb --samples 4 --seed 1",
         "  tfgw verify export/1 export_converted/1 --inputs in.json"})
 final class VerifyCommand implements Callable<Integer> {
@@ -61,10 +62,16 @@ final class VerifyCommand implements Callable<Integer> {
     try (StorageRouter storage = common.storage();
         Model ma = Models.load(storage, new Resolver(storage).resolve(Location.parse(a)), null);
         Model mb = Models.load(storage, new Resolver(storage).resolve(Location.parse(b)), null)) {
+      // the side with a signature (or a frozen graph's outputs) names the inputs and outputs of both
+      Verifier.Interface names = Verifier.interfaceOf(ma, mb, signature);
       List<Map<String, Tensor>> inputs = inputsFile != null || !npyInputs.isEmpty()
-          ? List.of(ModelInputs.read(storage, inputsFile, npyInputs, ma, ma.signature(signature)))
-          : Verifier.samples(ma, signature, samples, seed);
+          ? List.of(ModelInputs.read(storage, inputsFile, npyInputs, names.model(), names.signature()))
+          : Verifier.samples(names, samples, seed);
       Verifier.Report report = Verifier.verify(ma, mb, signature, inputs, outputs);
+      if (!json) {
+        report.notes().forEach(n -> spec.commandLine().getErr().println("note: " + n));
+        spec.commandLine().getErr().flush();
+      }
       PrintWriter out = spec.commandLine().getOut();
       if (json) {
         out.println(Json.write(VerifyTable.json(report)));

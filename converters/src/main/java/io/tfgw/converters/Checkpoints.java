@@ -29,20 +29,33 @@ public final class Checkpoints {
   }
 
   public static CheckpointReader open(Storage storage, Resolved resolved) {
+    return open(storage, resolved, false);
+  }
+
+  /**
+   * Opens the variables to list them, as TF's {@code NewCheckpointReader} does: a V2 bundle whose data files are
+   * missing still lists its tensors from the index ({@link BundleReader#missingDataFiles()} says which files are
+   * missing); reading a tensor stored in one of them fails.
+   */
+  public static CheckpointReader openForListing(Storage storage, Resolved resolved) {
+    return open(storage, resolved, true);
+  }
+
+  private static CheckpointReader open(Storage storage, Resolved resolved, boolean listing) {
     switch (resolved.format()) {
       case "v2":
-        return BundleReader.open(storage, resolved.target());
+        return openV2(storage, resolved.target(), listing);
       case "v1":
         return openV1(storage, resolved.target());
       case "meta":
         return storage.exists(BundleFiles.index(resolved.target()))
-            ? BundleReader.open(storage, resolved.target()) : openV1(storage, resolved.target());
+            ? openV2(storage, resolved.target(), listing) : openV1(storage, resolved.target());
       case "savedmodel": {
         Location variables = resolved.target().resolve("variables/variables");
         if (!storage.exists(BundleFiles.index(variables))) {
           return empty(resolved.target(), "savedmodel");
         }
-        return BundleReader.open(storage, variables);
+        return openV2(storage, variables, listing);
       }
       case "hdf5":
         return openHdf5(storage, resolved.target());
@@ -63,6 +76,10 @@ public final class Checkpoints {
       return KerasWeightsFile.of(h5, file, "hdf5", null, null, null);
     }
     return h5;
+  }
+
+  private static BundleReader openV2(Storage storage, Location prefix, boolean listing) {
+    return listing ? BundleReader.openForListing(storage, prefix) : BundleReader.open(storage, prefix);
   }
 
   private static CheckpointReader openV1(Storage storage, Location prefix) {

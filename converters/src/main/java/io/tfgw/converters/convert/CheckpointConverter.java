@@ -98,6 +98,17 @@ public final class CheckpointConverter {
     List<ConvertResult.Converted> done = new ArrayList<>();
     for (int i = 0; i < sources.size(); i++) {
       done.add(convertOne(sources.get(i), destinations.get(i), options, listener));
+      Resolved r = sources.get(i);
+      if (r.format().equals("savedmodel") && options.carryMeta()) {
+        // a checkpoint has no assets/: the .meta's init finds each asset by its name next to the .meta
+        List<String> assets = storage.list(r.target().resolve("assets")).stream()
+            .map(f -> f.location().fileName()).toList();
+        if (!assets.isEmpty()) {
+          notes.add("the SavedModel's assets (" + String.join(", ", assets) + ") are not part of a checkpoint: to "
+              + "run " + destinations.get(i).appendToName(".meta").fileName() + ", copy them from "
+              + r.target().resolve("assets") + " next to it");
+        }
+      }
     }
     Location writtenState = writeState(destinations, destinations.get(destinations.size() - 1));
     return new ConvertResult(done, writtenState, notes);
@@ -105,9 +116,11 @@ public final class CheckpointConverter {
 
   /** The state file the user pointed at, directly or as its directory; null when none. */
   private Location stateFileOf(Location source) {
-    if (source.fileName().equals(CheckpointStateFile.NAME) && storage.exists(source)
-        && FileSniffer.sniff(storage, source) == FileKind.CHECKPOINT_STATE) {
-      return source;
+    if (storage.exists(source)) {
+      // a file (a V1 checkpoint is one) has nothing below it: asking for source/checkpoint would be asking a store
+      // that keeps objects as files for a path through a file
+      return source.fileName().equals(CheckpointStateFile.NAME)
+          && FileSniffer.sniff(storage, source) == FileKind.CHECKPOINT_STATE ? source : null;
     }
     Location inDir = source.resolve(CheckpointStateFile.NAME);
     return storage.exists(inDir) ? inDir : null;

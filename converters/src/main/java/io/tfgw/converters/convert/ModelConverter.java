@@ -11,6 +11,8 @@ import io.tfgw.core.runtime.Session;
 import io.tfgw.core.tensor.TensorData;
 import io.tfgw.converters.graph.GraphIndex;
 import io.tfgw.converters.graph.GraphSource;
+import io.tfgw.converters.graph.LookupTables;
+import io.tfgw.core.runtime.LookupTable;
 import io.tfgw.converters.graph.SaverBuilder;
 import io.tfgw.converters.graph.SaverVariables;
 import io.tfgw.converters.graph.Signatures;
@@ -26,6 +28,8 @@ import io.tfgw.core.checkpoint.CheckpointReader;
 import io.tfgw.core.checkpoint.InMemoryCheckpoint;
 import io.tfgw.core.storage.FileEntry;
 import io.tfgw.core.tensor.DType;
+import io.tfgw.proto.AssetFileDef;
+import io.tfgw.proto.CollectionDef;
 import io.tfgw.proto.GraphDef;
 import io.tfgw.proto.MetaGraphDef;
 import io.tfgw.proto.MetaGraphDef.MetaInfoDef;
@@ -65,19 +69,66 @@ public final class ModelConverter {
       return tf2ToFrozen(resolved, graph, destination, outputs, signature, tag);
     }
     List<String> outs = outputs.isEmpty() ? defaultOutputs(graph, signature) : outputs;
+    List<String> inputs = signatureInputs(graph, outputs, signature);
     List<String> notes = new ArrayList<>(resolved.notes());
-    CheckpointReader reader = graph.checkpoint() == null ? null
-        : Checkpoints.open(storage, new Resolver(storage).resolve(graph.checkpoint()));
+    GraphIndex index = new GraphIndex(graph.graph());
+    Set<String> needed = index.needed(roots(outs, inputs));
+    Model model = null;
+    CheckpointReader reader = null;
     try {
+      Map<String, LookupTable> tables = Map.of();
+      if (LookupTables.anyTable(index, needed)) {
+        // the tables' contents are what the model's own init puts in them when it loads
+        model = Models.load(storage, resolved, tag == null ? null : List.of(tag));
+        tables = LookupTables.contents(index, needed, model.session());
+      }
+      reader = graph.checkpoint() == null ? null
+          : Checkpoints.open(storage, new Resolver(storage).resolve(graph.checkpoint()));
       Freezer.Result r = new Freezer(graph.graph(), reader == null ? Checkpoints.empty(graph.location(), "none") : reader)
-          .freeze(outs, storage.outputFile(destination));
+          .withTables(tables).freeze(outs, inputs, storage.outputFile(destination));
+      noteTables(r, notes);
       return new Result(graph.location(), graph.format(), destination, "frozen", outs, r.nodes(), r.variablesFrozen(),
           r.bytes(), notes);
     } finally {
       if (reader != null) {
         reader.close();
       }
+      if (model != null) {
+        model.close();
+      }
     }
+  }
+
+  private static List<String> roots(List<String> outputs, List<String> inputs) {
+    List<String> roots = new ArrayList<>();
+    outputs.forEach(o -> roots.add(TensorRef.parse(o).node()));
+    inputs.forEach(i -> roots.add(TensorRef.parse(i).node()));
+    return roots;
+  }
+
+  private static void noteTables(Freezer.Result r, List<String> notes) {
+    if (r.tablesFolded() > 0) {
+      notes.add(r.tablesFolded() + " lookup table(s) written with their contents; run '" + LookupTables.INIT_ALL_TABLES
+          + "' once before the outputs (as after tf.compat.v1.tables_initializer())");
+    }
+  }
+
+  /**
+   * The inputs of the signature a freeze follows (its outputs were taken from it, or it was named): they stay in the
+   * frozen graph even when no output depends on them, so a client that feeds every input of the signature by tensor
+   * name still can.
+   */
+  private static List<String> signatureInputs(GraphSource graph, List<String> outputs, String signature) {
+    if (graph.meta().getSignatureDefCount() == 0 || (!outputs.isEmpty() && signature == null)) {
+      return List.of();
+    }
+    List<String> inputs = new ArrayList<>();
+    for (TensorInfo t : graph.signature(signature).getInputsMap().values()) {
+      if (t.hasName()) {
+        inputs.add(t.getName());
+      }
+    }
+    return inputs;
   }
 
   /**
@@ -119,10 +170,24 @@ public final class ModelConverter {
           if (saver != null) {
             meta.setSaverDef(saver);
           }
+          NodeDef initTables = new GraphIndex(g).node(LookupTables.INIT_ALL_TABLES);
+          if (initTables != null && initTables.getOp().equals("NoOp")) {
+            // a frozen graph's tables (tfgw writes them with their contents) are filled by TF's loader
+            meta.putCollectionDef(MAIN_OP, CollectionDef.newBuilder().setNodeList(
+                CollectionDef.NodeList.newBuilder().addValue(LookupTables.INIT_ALL_TABLES)).build());
+            notes.add("lookup tables are filled by the main op " + LookupTables.INIT_ALL_TABLES);
+          }
           break;
         }
         case "meta": {
           meta = prepared(graph, inputs, outputs, signature);
+          if (initialiseTables(meta)) {
+            notes.add("lookup tables are filled by the main op " + meta.getCollectionDefOrThrow(MAIN_OP)
+                .getNodeList().getValue(0));
+          }
+          if (copyAssets(graph, meta, assets)) {
+            notes.add("copied to assets/: " + String.join(", ", assets.keySet()));
+          }
           variables = Checkpoints.open(storage, new Resolver(storage).resolve(graph.checkpoint()));
           break;
         }
@@ -158,6 +223,87 @@ public final class ModelConverter {
         variables.close();
       }
     }
+  }
+
+  private static final String MAIN_OP = "saved_model_main_op";
+  private static final String LEGACY_INIT_OP = "legacy_init_op";
+  private static final String TABLE_INITIALIZERS = "table_initializer";
+  private static final String ASSET_FILEPATHS = "asset_filepaths";
+  private static final String SAVED_MODEL_ASSETS = "saved_model_assets";
+
+  /**
+   * A TF1 graph whose lookup tables are filled by its table initialisers (the table_initializer collection) gets
+   * them run when TF's loader loads the SavedModel, as TF1's builder does with {@code main_op=tables_initializer()}:
+   * a main op over the initialisers (the graph's own {@code init_all_tables} NoOp when it has one). A graph that
+   * already names a main op or legacy init op keeps it.
+   *
+   * @return whether a main op was added
+   */
+  private static boolean initialiseTables(MetaGraphDef.Builder meta) {
+    CollectionDef tables = meta.getCollectionDefMap().get(TABLE_INITIALIZERS);
+    if (tables == null || tables.getNodeList().getValueCount() == 0 || meta.containsCollectionDef(MAIN_OP)
+        || meta.containsCollectionDef(LEGACY_INIT_OP)) {
+      return false;
+    }
+    GraphIndex index = new GraphIndex(meta.getGraphDef());
+    String initOp = LookupTables.INIT_ALL_TABLES;
+    NodeDef existing = index.node(initOp);
+    if (existing == null || !existing.getOp().equals("NoOp")) {
+      initOp = existing == null ? initOp : "tfgw_" + initOp;
+      index.require(TensorRef.parse(tables.getNodeList().getValue(0)).node(), "in the table_initializer collection");
+      NodeDef.Builder noOp = NodeDef.newBuilder().setName(initOp).setOp("NoOp");
+      for (String t : tables.getNodeList().getValueList()) {
+        noOp.addInput("^" + TensorRef.parse(t).node());
+      }
+      meta.setGraphDef(meta.getGraphDef().toBuilder().addNode(noOp));
+    }
+    meta.putCollectionDef(MAIN_OP, CollectionDef.newBuilder().setNodeList(
+        CollectionDef.NodeList.newBuilder().addValue(initOp)).build());
+    return true;
+  }
+
+  /**
+   * Each file named in a TF1 graph's asset_filepaths collection (a table initialiser's vocabulary) is copied to
+   * assets/ and listed in the saved_model_assets collection, as TF1's builder does with
+   * {@code assets_collection=ASSET_FILEPATHS}, so TF's loader feeds the copy's path to the graph's path constant. A
+   * file that moved since training is looked for by its name next to the {@code .meta}.
+   *
+   * @return whether assets were added
+   */
+  private boolean copyAssets(GraphSource graph, MetaGraphDef.Builder meta, Map<String, Location> assets) {
+    CollectionDef files = meta.getCollectionDefMap().get(ASSET_FILEPATHS);
+    if (files == null || files.getNodeList().getValueCount() == 0) {
+      return false;
+    }
+    GraphIndex index = new GraphIndex(meta.getGraphDef());
+    CollectionDef.AnyList.Builder assetDefs = CollectionDef.AnyList.newBuilder();
+    for (String tensor : files.getNodeList().getValueList()) {
+      NodeDef constant = index.require(TensorRef.parse(tensor).node(), "in the asset_filepaths collection");
+      if (!constant.getOp().equals("Const") || constant.getAttrOrThrow("value").getTensor().getStringValCount() != 1) {
+        throw new UnsupportedInputException("The asset_filepaths collection of " + graph.location() + " names '"
+            + tensor + "', which is not a constant file path; tfgw cannot tell which file to copy to assets/");
+      }
+      String path = constant.getAttrOrThrow("value").getTensor().getStringVal(0).toStringUtf8();
+      Location file = Location.parse(path);
+      if (!storage.exists(file)) {
+        file = graph.location().parent().resolve(file.fileName());
+      }
+      if (!storage.exists(file)) {
+        throw new WrongInputException("The graph's lookup table reads " + path + " (its asset_filepaths collection), "
+            + "which is not there, nor is " + file + ": copy the file next to the .meta");
+      }
+      Location previous = assets.putIfAbsent(file.fileName(), file);
+      if (previous != null && !previous.equals(file)) {
+        throw new UnsupportedInputException("Two asset files of " + graph.location() + " are both named "
+            + file.fileName() + " (" + previous + ", " + file + "); assets/ can hold only one");
+      }
+      AssetFileDef def = AssetFileDef.newBuilder().setFilename(file.fileName())
+          .setTensorInfo(TensorInfo.newBuilder().setName(TensorRef.parse(tensor).tensorName())).build();
+      assetDefs.addValue(com.google.protobuf.Any.pack(def, "type.googleapis.com"));
+    }
+    meta.putCollectionDef(SAVED_MODEL_ASSETS, CollectionDef.newBuilder().setAnyList(assetDefs).build());
+    meta.clearAssetFileDef(); // the loader prefers asset_file_def to the collection: only ours must count
+    return true;
   }
 
   /** A .meta's MetaGraph made loadable as a SavedModel: saver in V2 (or added), a serving signature. */
@@ -210,30 +356,49 @@ public final class ModelConverter {
         }
         outs = sig.outputs().values().stream().map(TensorSpec::tensorName).toList();
       }
+      List<String> inputs = signatureInputs(graph, outputs, signature);
       GraphDef inlined = FunctionInliner.inline(model.graph(), outs);
       GraphIndex index = new GraphIndex(inlined);
-      Map<String, TensorData> values = new java.util.LinkedHashMap<>();
       Session session = model.session();
-      Map<String, io.tfgw.core.runtime.Variable> variables = session.variables();
-      for (String name : index.needed(outs.stream().map(o -> TensorRef.parse(o).node()).toList())) {
-        NodeDef n = index.node(name);
-        if (n.getOp().equals("VarHandleOp")) {
-          String shared = n.getAttrMap().containsKey("shared_name") ? n.getAttrOrThrow("shared_name").getS().toStringUtf8() : "";
-          io.tfgw.core.runtime.Variable v = variables.get(shared.isEmpty() ? name : shared);
-          if (v == null) {
-            throw new UnsupportedInputException("Variable '" + name + "' of " + graph.location()
-                + " is not restored by the model's saver; it cannot be frozen");
-          }
-          values.put(name, session.valueOf(v).toData());
-        }
-      }
+      Set<String> needed = index.needed(roots(outs, inputs));
+      Map<String, TensorData> values = variableValues(model, index, needed);
       Freezer.Result r = new Freezer(inlined, new InMemoryCheckpoint(graph.location(), "savedmodel", values))
-          .freeze(outs, storage.outputFile(destination));
+          .withTables(LookupTables.contents(index, needed, session))
+          .freeze(outs, inputs, storage.outputFile(destination));
       List<String> notes = new ArrayList<>(resolved.notes());
       notes.add("inlined the signature's functions (TF2 SavedModel)");
+      noteTables(r, notes);
       return new Result(graph.location(), "savedmodel", destination, "frozen", outs, r.nodes(), r.variablesFrozen(),
           r.bytes(), notes);
     }
+  }
+
+  /**
+   * The values of the resource variables a TF2 graph (its functions inlined) reads for {@code outs}, by VarHandleOp
+   * node name, as the model's own restore function loads them (run in tfgw's runtime).
+   */
+  public static Map<String, TensorData> tf2VariableValues(Model model, GraphDef inlined, List<String> outs) {
+    GraphIndex index = new GraphIndex(inlined);
+    return variableValues(model, index, index.needed(outs.stream().map(o -> TensorRef.parse(o).node()).toList()));
+  }
+
+  private static Map<String, TensorData> variableValues(Model model, GraphIndex index, java.util.Collection<String> needed) {
+    Map<String, TensorData> values = new java.util.LinkedHashMap<>();
+    Session session = model.session();
+    Map<String, io.tfgw.core.runtime.Variable> variables = session.variables();
+    for (String name : needed) {
+      NodeDef n = index.node(name);
+      if (n.getOp().equals("VarHandleOp")) {
+        String shared = n.getAttrMap().containsKey("shared_name") ? n.getAttrOrThrow("shared_name").getS().toStringUtf8() : "";
+        io.tfgw.core.runtime.Variable v = variables.get(shared.isEmpty() ? name : shared);
+        if (v == null) {
+          throw new UnsupportedInputException("Variable '" + name + "' of " + model.location()
+              + " is not restored by the model's saver; it cannot be frozen");
+        }
+        values.put(name, session.valueOf(v).toData());
+      }
+    }
+    return values;
   }
 
   /** A SavedModel's signature outputs; otherwise the user must say, and the error lists likely candidates. */

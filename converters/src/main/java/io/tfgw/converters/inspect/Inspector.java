@@ -8,6 +8,7 @@ import io.tfgw.converters.keras.KerasWeightsFile;
 import io.tfgw.converters.safetensors.SafetensorsReader;
 import io.tfgw.converters.resolve.Resolved;
 import io.tfgw.converters.resolve.Resolver;
+import io.tfgw.converters.v2.BundleFiles;
 import io.tfgw.converters.v2.BundleReader;
 import io.tfgw.core.checkpoint.CheckpointReader;
 import io.tfgw.core.storage.Location;
@@ -38,7 +39,11 @@ public final class Inspector {
     if (resolved.format().equals("savedmodel")) {
       details.putAll(SavedModelSummary.describe(storage, resolved.target()));
     }
-    try (CheckpointReader reader = Checkpoints.open(storage, resolved)) {
+    // Hashing needs every byte: the strict open reports missing data files before anything is read. Listing (and
+    // the values of one tensor whose file is there) works from the index alone, as TF's NewCheckpointReader does.
+    List<String> warnings = new ArrayList<>();
+    try (CheckpointReader reader = options.hash() ? Checkpoints.open(storage, resolved)
+        : Checkpoints.openForListing(storage, resolved)) {
       List<TensorInfo> infos = new ArrayList<>(reader.tensors());
       infos.sort((a, b) -> Arrays.compareUnsigned(a.name().getBytes(java.nio.charset.StandardCharsets.UTF_8),
           b.name().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
@@ -54,6 +59,11 @@ public final class Inspector {
         details.put("num_shards", bundle.numShards());
         if (bundle.isBigEndian()) {
           details.put("endianness", "big");
+        }
+        List<Location> missing = bundle.missingDataFiles();
+        if (!missing.isEmpty()) {
+          details.put("missing_files", missing.stream().map(Location::toString).toList());
+          warnings.add(BundleFiles.missingDataWarning(bundle.location(), bundle.numShards(), missing));
         }
       }
       if (reader instanceof Hdf5Reader h5) {
@@ -75,7 +85,8 @@ public final class Inspector {
         TensorInfo info = reader.require(options.tensor());
         summary = ValueSummary.of(info.name(), reader.read(info.name()));
       }
-      return new InspectReport(location.toString(), resolved.format(), vars, details, resolved.notes(), summary);
+      return new InspectReport(location.toString(), resolved.format(), vars, details, resolved.notes(), warnings,
+          summary);
     }
   }
 

@@ -6,7 +6,7 @@ import java.util.List;
 
 /**
  * What a directory holds: its checkpoints (oldest first), the latest one's prefix as the state file names it (null
- * without a state file), and every file that belongs to no checkpoint.
+ * without a state file), every file that belongs to no checkpoint, and warnings about incomplete checkpoints.
  */
 public record CheckpointListing(Location directory, List<CheckpointEntry> checkpoints, Location latest,
-    List<FileEntry> otherFiles) {}
+    List<FileEntry> otherFiles, List<String> warnings) {}

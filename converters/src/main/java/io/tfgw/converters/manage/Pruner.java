@@ -53,6 +53,10 @@ public final class Pruner {
     if (keepEveryHours != null && !(keepEveryHours > 0)) {
       throw new WrongInputException("--keep-every-hours must be a positive number of hours, not " + keepEveryHours);
     }
+    if (storage.exists(directory)) {
+      throw new WrongInputException(directory + " is a file; prune takes the directory that holds the checkpoints "
+          + "and their checkpoint state file, e.g. " + directory.parent());
+    }
     Location stateFile = directory.resolve(CheckpointStateFile.NAME);
     Optional<String> stateVersion = CheckpointStateFile.version(storage, stateFile); // before anything is read
     CheckpointListing listing = catalog.list(directory);

@@ -2,6 +2,7 @@ package io.tfgw.converters.model;
 
 import io.tfgw.core.WrongInputException;
 import io.tfgw.core.checkpoint.CheckpointReader;
+import io.tfgw.core.runtime.GraphFiles;
 import io.tfgw.core.runtime.Session;
 import io.tfgw.core.runtime.Tensor;
 import io.tfgw.core.storage.Location;
@@ -42,6 +43,8 @@ public final class Model implements AutoCloseable {
   private final Restore restore;
   private final List<String> initOps;
   private final List<String> tags;
+  private final Map<String, Location> assets;
+  private final GraphFiles files;
   private Session session;
 
   /**
@@ -60,6 +63,21 @@ public final class Model implements AutoCloseable {
   /** As above, with the SavedModel tag set the graph was loaded for. */
   public Model(String format, Location location, GraphDef graph, Map<String, Signature> signatures,
       CheckpointReader checkpoint, Restore restore, List<String> initOps, List<String> tags) {
+    this(format, location, graph, signatures, checkpoint, restore, initOps, tags, Map.of(), GraphFiles.LOCAL);
+  }
+
+  /**
+   * As above, with a SavedModel's assets and how the graph reads files.
+   *
+   * @param assets asset files by the tensor the loader feeds each one's path to (TF's loader feeds
+   *     {@code export_dir/assets/FILENAME} to the tensor of each {@code asset_file_def} in the restore and init runs)
+   * @param files how file-reading ops (ReadFile, tables from text files) read the paths they are given
+   */
+  public Model(String format, Location location, GraphDef graph, Map<String, Signature> signatures,
+      CheckpointReader checkpoint, Restore restore, List<String> initOps, List<String> tags,
+      Map<String, Location> assets, GraphFiles files) {
+    this.assets = java.util.Collections.unmodifiableMap(new TreeMap<>(assets));
+    this.files = files;
     this.tags = List.copyOf(tags);
     this.format = format;
     this.location = location;
@@ -95,6 +113,11 @@ public final class Model implements AutoCloseable {
     return tags;
   }
 
+  /** A SavedModel's asset files by the tensor that is fed each one's path when the model loads. */
+  public Map<String, Location> assets() {
+    return assets;
+  }
+
   /** Nodes run once after restoring (TF1 main_op/legacy_init_op, TF2 init op). */
   public List<String> initOps() {
     return initOps;
@@ -124,16 +147,38 @@ public final class Model implements AutoCloseable {
   public synchronized Session session() {
     if (session == null) {
       Session s = new Session(graph, checkpoint);
+      s.setFiles(files);
+      Map<String, Tensor> assetFeeds = assetFeeds();
       if (restore != null && checkpoint != null) {
-        s.run(Map.of(restore.filenameTensor(), Tensor.scalarString(restore.prefix().getBytes(
-            java.nio.charset.StandardCharsets.UTF_8))), List.of(), List.of(restore.restoreOp()));
+        Map<String, Tensor> feeds = new LinkedHashMap<>(assetFeeds);
+        feeds.put(restore.filenameTensor(), Tensor.scalarString(restore.prefix().getBytes(
+            java.nio.charset.StandardCharsets.UTF_8)));
+        s.run(feeds, List.of(), List.of(restore.restoreOp()));
       }
       if (!initOps.isEmpty()) {
-        s.run(Map.of(), List.of(), initOps);
+        s.run(assetFeeds, List.of(), initOps);
       }
       session = s;
     }
     return session;
+  }
+
+  /**
+   * The asset paths as TF's loader feeds them: each asset's location (where the model is stored: a local path, an
+   * S3 URI, a path inside an archive) to its tensor, for the tensors the graph has.
+   */
+  private Map<String, Tensor> assetFeeds() {
+    Set<String> nodes = new HashSet<>();
+    graph.getNodeList().forEach(n -> nodes.add(n.getName()));
+    Map<String, Tensor> feeds = new LinkedHashMap<>();
+    for (Map.Entry<String, Location> e : assets.entrySet()) {
+      String tensor = e.getKey();
+      String node = tensor.contains(":") ? tensor.substring(0, tensor.lastIndexOf(':')) : tensor;
+      if (nodes.contains(node)) {
+        feeds.put(tensor, Tensor.scalarString(e.getValue().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+      }
+    }
+    return feeds;
   }
 
   /** The signature a run uses: the named one, else serving_default, else the only one; null if there are none. */
@@ -244,7 +289,14 @@ public final class Model implements AutoCloseable {
       "MergeSummary", "HistogramSummary", "ImageSummary");
 
   /**
-   * Runs the model.
+   * What a run computed: the outputs by the names asked, and the names of those that depend on an unseeded random
+   * op (TF seeds such an op afresh in every session, so no two sessions, of TF or of tfgw, agree on them).
+   */
+  public record Outputs(Map<String, Tensor> values, Set<String> nondeterministic) {}
+
+  /**
+   * Runs the model. The model's session keeps its variables (and its random ops' streams) from run to run, as a TF
+   * session does: a signature that counts its calls gives 1, then 2.
    *
    * @param signatureKey the signature, or null for the default one (models without signatures take tensor names)
    * @param inputs input values by signature key or tensor name
@@ -252,6 +304,11 @@ public final class Model implements AutoCloseable {
    * @return the outputs by the names asked (signature keys by default)
    */
   public Map<String, Tensor> run(String signatureKey, Map<String, Tensor> inputs, List<String> outputs) {
+    return evaluate(signatureKey, inputs, outputs).values();
+  }
+
+  /** As {@link #run}, also telling which outputs are nondeterministic. */
+  public Outputs evaluate(String signatureKey, Map<String, Tensor> inputs, List<String> outputs) {
     Signature sig = signature(signatureKey);
     Map<String, Tensor> feeds = new LinkedHashMap<>();
     for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
@@ -281,12 +338,16 @@ public final class Model implements AutoCloseable {
       boolean key = sig != null && sig.outputs().containsKey(name);
       fetches.add(key ? sig.outputs().get(name).tensorName() : name);
     }
-    List<Tensor> values = session().run(feeds, fetches, List.of());
+    Session.Result result = session().runDetailed(feeds, fetches, List.of());
     Map<String, Tensor> out = new LinkedHashMap<>();
+    Set<String> nondeterministic = new java.util.LinkedHashSet<>();
     for (int i = 0; i < names.size(); i++) {
-      out.put(names.get(i), values.get(i));
+      out.put(names.get(i), result.values().get(i));
+      if (result.nondeterministic().get(i)) {
+        nondeterministic.add(names.get(i));
+      }
     }
-    return out;
+    return new Outputs(out, java.util.Collections.unmodifiableSet(nondeterministic));
   }
 
   private boolean hasDefault(String tensorName) {

@@ -12,6 +12,9 @@ import io.tfgw.core.checkpoint.CheckpointReader;
 import io.tfgw.core.storage.Location;
 import io.tfgw.core.storage.Storage;
 import io.tfgw.core.tensor.DType;
+import io.tfgw.converters.graph.LookupTables;
+import io.tfgw.proto.AssetFileDef;
+import io.tfgw.proto.NodeDef;
 import io.tfgw.proto.CollectionDef;
 import io.tfgw.proto.GraphDef;
 import io.tfgw.proto.MetaGraphDef;
@@ -77,7 +80,16 @@ public final class Models {
     if (graph.getNodeCount() == 0) {
       throw new WrongInputException(file + " parses as a GraphDef but has no nodes: it is not a frozen graph");
     }
-    return new Model("frozen", file, graph, Map.of(), null, null, List.of());
+    // a frozen graph with lookup tables fills them in init_all_tables (tf.tables_initializer()'s op), which its
+    // users run once before lookups, as tfgw does here
+    List<String> initOps = new ArrayList<>();
+    for (NodeDef n : graph.getNodeList()) {
+      if (n.getName().equals(LookupTables.INIT_ALL_TABLES)) {
+        initOps.add(n.getName());
+      }
+    }
+    return new Model("frozen", file, graph, Map.of(), null, null, initOps, List.of(), Map.of(),
+        new StorageFiles(storage, file.parent()));
   }
 
   static Model meta(Storage storage, Location metaFile, Resolved resolved) {
@@ -97,8 +109,31 @@ public final class Models {
       ckpt = Checkpoints.open(storage, new Resolved(storage.exists(BundleFiles.index(prefix)) ? "v2" : "v1", prefix,
           List.of()));
     }
-    return fromMetaGraph("meta", metaFile, mg, ckpt, prefix.toString());
+    Model m = fromMetaGraph("meta", metaFile, mg, ckpt, prefix.toString());
+    // TF1 training graphs leave tables to the code that restores them (Estimator's Scaffold runs
+    // tf.tables_initializer() after restoring); a .meta alone is run the same way
+    List<String> initOps = new ArrayList<>(m.initOps());
+    CollectionDef tables = mg.getCollectionDefMap().get(TABLE_INITIALIZERS);
+    if (tables != null) {
+      for (String node : tables.getNodeList().getValueList()) {
+        if (!initOps.contains(nodeName(node))) {
+          initOps.add(nodeName(node));
+        }
+      }
+    }
+    // a .meta that was a SavedModel's meta graph names its assets: they are looked for next to the .meta
+    Map<String, Location> assets = new TreeMap<>();
+    for (AssetFileDef a : assetFileDefs(mg, metaFile)) {
+      assets.put(a.getTensorInfo().getName(), metaFile.parent().resolve(a.getFilename()));
+    }
+    return new Model(m.format(), m.location(), m.graph(), m.signatures(), ckpt, m.restore().orElse(null), initOps,
+        m.tags(), assets, new StorageFiles(storage, metaFile.parent()));
   }
+
+  /** {@code tf.GraphKeys.TABLE_INITIALIZERS}: the ops that fill a TF1 graph's lookup tables. */
+  static final String TABLE_INITIALIZERS = "table_initializer";
+  /** {@code tf.saved_model.ASSETS_KEY}: TF1 SavedModels list their AssetFileDefs here (as Any protos). */
+  static final String SAVED_MODEL_ASSETS = "saved_model_assets";
 
   static Model savedModel(Storage storage, Resolved resolved, List<String> tags) {
     Location dir = resolved.target();
@@ -119,7 +154,37 @@ public final class Models {
     if (storage.exists(BundleFiles.index(variables))) {
       ckpt = Checkpoints.open(storage, resolved);
     }
-    return fromMetaGraph("savedmodel", dir, mg, ckpt, variables.toString());
+    Model m = fromMetaGraph("savedmodel", dir, mg, ckpt, variables.toString());
+    Map<String, Location> assets = new TreeMap<>();
+    for (AssetFileDef a : assetFileDefs(mg, pb)) {
+      assets.put(a.getTensorInfo().getName(), dir.resolve("assets").resolve(a.getFilename()));
+    }
+    return new Model(m.format(), dir, m.graph(), m.signatures(), ckpt, m.restore().orElse(null), m.initOps(), m.tags(),
+        assets, new StorageFiles(storage, null));
+  }
+
+  /**
+   * A meta graph's assets as TF's loader finds them: {@code asset_file_def} (TF2, newer TF1), else the
+   * {@code saved_model_assets} collection (TF1's builder, also in TF 2.x's compat.v1).
+   */
+  public static List<AssetFileDef> assetFileDefs(MetaGraphDef mg, Location where) {
+    if (mg.getAssetFileDefCount() > 0) {
+      return mg.getAssetFileDefList();
+    }
+    CollectionDef c = mg.getCollectionDefMap().get(SAVED_MODEL_ASSETS);
+    if (c == null) {
+      return List.of();
+    }
+    List<AssetFileDef> out = new ArrayList<>();
+    for (com.google.protobuf.Any any : c.getAnyList().getValueList()) {
+      try {
+        out.add(AssetFileDef.parseFrom(any.getValue()));
+      } catch (InvalidProtocolBufferException e) {
+        throw new CorruptInputException(where + ": an entry of the " + SAVED_MODEL_ASSETS + " collection is not an "
+            + "AssetFileDef: " + e.getMessage());
+      }
+    }
+    return out;
   }
 
   private static MetaGraphDef chooseMetaGraph(SavedModel sm, List<String> tags, Location pb) {

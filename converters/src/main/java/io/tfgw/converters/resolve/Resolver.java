@@ -279,6 +279,8 @@ public final class Resolver {
         } else {
           msg.append("; check the path (tfgw ls ").append(loc.parent()).append(" lists what is there)");
         }
+      } else if (!loc.parent().isRoot() && storage.exists(loc.parent())) {
+        msg.append("; ").append(loc.parent()).append(" is a file, not a directory: name the file itself");
       } else if (!loc.parent().isRoot()) {
         msg.append("; ").append(loc.parent()).append(" does not exist either: check the path");
       }

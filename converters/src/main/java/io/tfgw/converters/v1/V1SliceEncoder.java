@@ -26,6 +26,7 @@ final class V1SliceEncoder {
   private final DType dtype;
   private final int field;
   private long payloadLength = -1; // packed payload, or sum of string field sizes
+  private long stringBytes; // strings only: the sum of their lengths, known with payloadLength
 
   V1SliceEncoder(String name, TensorSliceProto slice, TensorData data) {
     this.name = name;
@@ -40,7 +41,10 @@ final class V1SliceEncoder {
     return Varint.encodedLength(v);
   }
 
-  /** The protobuf int32/int64 encoding of element bytes: sign-extended where TF's copy to int32 sign-extends. */
+  /**
+   * The protobuf int32/int64 encoding of element bytes: sign-extended where TF's copy to int32 sign-extends (int8,
+   * qint8, int16), zero-extended for the unsigned types and for float16's bit pattern.
+   */
   private long elementValue(byte[] b, int at) {
     switch (dtype) {
       case INT8: case QINT8:
@@ -49,7 +53,7 @@ final class V1SliceEncoder {
         return b[at] & 0xff;
       case INT16:
         return (short) ((b[at] & 0xff) | (b[at + 1] & 0xff) << 8);
-      case HALF:
+      case HALF: case UINT16:
         return (b[at] & 0xff) | (b[at + 1] & 0xff) << 8;
       case INT32: case QINT32:
         return (b[at] & 0xff) | (b[at + 1] & 0xff) << 8 | (b[at + 2] & 0xff) << 16 | (long) b[at + 3] << 24;
@@ -88,6 +92,7 @@ final class V1SliceEncoder {
           }
           in.skipNBytes(len);
           total += 1 + varintSize(len) + len;
+          stringBytes += len;
         }
       } else {
         byte[] e = new byte[dtype.elementSize()];
@@ -119,6 +124,62 @@ final class V1SliceEncoder {
     return 1 + varintSize(nameBytes.length) + nameBytes.length
         + 1 + varintSize(sliceBytes.length) + sliceBytes.length
         + 1 + varintSize(tp) + tp;
+  }
+
+  /** TF's serialization limit ({@code TensorSliceWriter::kMaxMessageBytes}): protobuf parses no larger message. */
+  static final long MAX_MESSAGE_BYTES = 1L << 31;
+  /** The slack TF adds for the TensorProto's framing ({@code kTensorProtoHeaderBytes}). */
+  private static final long TENSOR_PROTO_HEADER_BYTES = 1 << 10;
+
+  /** {@code TensorSliceWriter::MaxBytesPerElementOrZero}: the longest encoding of one element. */
+  private static long maxBytesPerElement(DType dtype) {
+    switch (dtype) {
+      case FLOAT: return 4;
+      case DOUBLE: return 8;
+      case COMPLEX64: return 8;
+      case COMPLEX128: return 16;
+      case BOOL: return 1;
+      case UINT8: case QUINT8: return 2;
+      case UINT16: case HALF: return 3;
+      case STRING: return 10; // a varint length (TF uses int32's bound) plus the bytes, added separately
+      default: return 10; // int8/16/32/64, qint8/32: sign-extended varints
+    }
+  }
+
+  /**
+   * TF's conservative bound on the serialized slice ({@code TensorSliceWriter::SaveData}): name and slice fields,
+   * 1 KiB of slack, the largest encoding of every element and, for strings, their bytes. Reads string lengths once.
+   */
+  long tensorFlowSizeEstimate() {
+    long n = data.shape().numElements();
+    long bound = 1 + varintSize(nameBytes.length) + nameBytes.length + 1 + varintSize(sliceBytes.length)
+        + sliceBytes.length + TENSOR_PROTO_HEADER_BYTES;
+    long perElement = maxBytesPerElement(dtype);
+    bound = n > (Long.MAX_VALUE - bound) / perElement ? Long.MAX_VALUE : bound + n * perElement;
+    if (dtype == DType.STRING && bound <= MAX_MESSAGE_BYTES) {
+      try {
+        payloadLength();
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+      bound += stringBytes;
+    }
+    return bound;
+  }
+
+  /**
+   * Refuses a slice TF's writer refuses ("Tensor slice is too large to serialize"): TF could not read it back
+   * either, as protobuf parses no message of 2 GiB or more.
+   */
+  void checkTensorFlowSizeLimit() {
+    long estimate = tensorFlowSizeEstimate();
+    if (estimate > MAX_MESSAGE_BYTES) {
+      throw new io.tfgw.core.UnsupportedInputException("Tensor '" + name + "' (" + dtype + data.shape() + ") is too "
+          + "large for a V1 checkpoint: TensorFlow's V1 writer refuses a slice whose serialized size may exceed 2 GiB "
+          + "(its estimate here: " + (estimate == Long.MAX_VALUE ? "more than 2^63" : Long.toString(estimate))
+          + " bytes), and no V1 reader can parse one. Convert to V2 instead (--to v2), or save the variable "
+          + "partitioned into smaller slices.");
+    }
   }
 
   /** Length of the serialized SavedTensorSlices. */

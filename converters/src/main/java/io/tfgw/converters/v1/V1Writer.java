@@ -31,10 +31,16 @@ import java.util.TreeMap;
  * memory but metadata.
  */
 public final class V1Writer implements CheckpointWriter {
-  /** What TF's TensorSliceWriter can serialize ({@code saved_tensor_slice_util.h}); others fail in TF too. */
+  /**
+   * Exactly what TF 2.16's {@code Save}/{@code SaveSlices} write: the kernel's {@code TF_CALL_SAVE_RESTORE_TYPES}
+   * switch less what {@code TensorSliceWriter::MaxBytesPerElementOrZero} refuses. The kernel already refuses
+   * bfloat16, qint16, quint16, the float8 and 4-bit types ("Saving data type ... not yet supported"); uint32 and
+   * uint64 pass the kernel but the writer refuses them ("Tensor slice serialization not implemented"). Checked
+   * against TF itself by V1OracleTest.
+   */
   private static final Set<DType> WRITABLE = Set.of(DType.BOOL, DType.FLOAT, DType.DOUBLE, DType.COMPLEX64,
-      DType.COMPLEX128, DType.INT32, DType.INT64, DType.UINT8, DType.INT8, DType.INT16, DType.QINT8, DType.QUINT8,
-      DType.QINT32, DType.HALF, DType.STRING);
+      DType.COMPLEX128, DType.INT32, DType.INT64, DType.UINT8, DType.UINT16, DType.INT8, DType.INT16, DType.QINT8,
+      DType.QUINT8, DType.QINT32, DType.HALF, DType.STRING);
 
   private final Storage storage;
   private final Location file;
@@ -64,7 +70,7 @@ public final class V1Writer implements CheckpointWriter {
     }
     if (!canWrite(data.dtype())) {
       throw new UnsupportedInputException("Tensor '" + name + "' is " + data.dtype() + ", which V1 checkpoints cannot hold "
-          + "(TensorFlow's V1 writer supports " + WRITABLE.stream().map(DType::pythonName).sorted().toList()
+          + "(TensorFlow's V1 writer refuses it too; it writes " + WRITABLE.stream().map(DType::pythonName).sorted().toList()
           + "); convert to V2 instead (--to v2)");
     }
     if (!slice.fits(fullShape) || !slice.sliceShape(fullShape).equals(data.shape())) {
@@ -91,6 +97,9 @@ public final class V1Writer implements CheckpointWriter {
       throw new IllegalStateException("checkpoint already committed or aborted");
     }
     finished = true;
+    for (V1SliceEncoder enc : slices.values()) {
+      enc.checkTensorFlowSizeLimit(); // before anything is written, as TF fails in Add before Finish
+    }
     SavedTensorSliceMeta.Builder all = SavedTensorSliceMeta.newBuilder();
     meta.values().stream()
         .sorted((a, b) -> Arrays.compareUnsigned(a.getName().getBytes(java.nio.charset.StandardCharsets.UTF_8),

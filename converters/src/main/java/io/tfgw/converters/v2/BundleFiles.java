@@ -1,6 +1,7 @@
 package io.tfgw.converters.v2;
 
 import io.tfgw.core.storage.Location;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -16,6 +17,28 @@ public final class BundleFiles {
 
   public static Location data(Location prefix, int shard, int numShards) {
     return prefix.appendToName(String.format(".data-%05d-of-%05d", shard, numShards));
+  }
+
+  /**
+   * The first sentence of every report of missing data files: {@code Checkpoint P is incomplete: its index expects
+   * N data file(s) but P.data-00001-of-00002 is missing}.
+   */
+  public static String incomplete(Location prefix, int numShards, List<Location> missing) {
+    List<String> names = missing.stream().map(Location::fileName).toList();
+    return "Checkpoint " + prefix + " is incomplete: its index expects " + numShards + " data file(s) but "
+        + String.join(", ", names) + (names.size() == 1 ? " is" : " are") + " missing";
+  }
+
+  /** The warning for a checkpoint listed (from its index) without some of its data files. */
+  public static String missingDataWarning(Location prefix, int numShards, List<Location> missing) {
+    return incomplete(prefix, numShards, missing) + ". Its variables are listed from the index alone; --hash and "
+        + "convert need every data file, --values only the one holding the tensor. " + copyAllTogether(prefix);
+  }
+
+  /** What to do about missing data files. */
+  public static String copyAllTogether(Location prefix) {
+    return "Copy all files of the checkpoint (" + prefix.fileName() + ".index and " + prefix.fileName()
+        + ".data-*) together.";
   }
 
   /** If {@code file} is named like a data shard, the checkpoint prefix it belongs to; null otherwise. */

@@ -42,6 +42,10 @@ import java.util.zip.CRC32C;
  * {@code .index} (metadata only) and checks every entry against its data shard's length, so a missing shard or an
  * index paired with data from another save is reported before any tensor is read. Tensor values stream from the
  * data shards by positional reads, crc-checked on the way.
+ *
+ * <p>{@link #openForListing} tolerates missing data shards the way TF's {@code NewCheckpointReader} does (TF opens
+ * data files only when a value is read): names, dtypes and shapes come from the index, and only reading a tensor
+ * stored in a missing shard fails.
  */
 public final class BundleReader implements CheckpointReader {
   /** Cap on shard count: TF writes one per device, a corrupt header must not make us open millions. */
@@ -55,6 +59,8 @@ public final class BundleReader implements CheckpointReader {
   private final Map<String, Map<TensorSlice, BundleEntryProto>> sliceEntries;
   private final List<TensorInfo> tensors;
   private final RandomAccessInput[] shards;
+  private final List<Location> missingDataFiles = new ArrayList<>();
+  private final java.util.Set<Integer> missingShards = new java.util.HashSet<>();
 
   private BundleReader(Storage storage, Location prefix, int numShards, boolean bigEndian,
       Map<String, BundleEntryProto> entries, Map<String, Map<TensorSlice, BundleEntryProto>> sliceEntries,
@@ -69,8 +75,48 @@ public final class BundleReader implements CheckpointReader {
     this.shards = new RandomAccessInput[numShards];
   }
 
-  /** Opens the bundle with this prefix ({@code <prefix>.index} must exist). */
+  /**
+   * Opens the bundle with this prefix ({@code <prefix>.index} must exist); every data file must be there too, else
+   * the checkpoint is reported incomplete.
+   */
   public static BundleReader open(Storage storage, Location prefix) {
+    return open(storage, prefix, false);
+  }
+
+  /**
+   * Opens the bundle to list its tensors, as TF's {@code NewCheckpointReader} / {@code tf.train.list_variables}
+   * do: from the index alone, whether or not its data files are all there ({@link #missingDataFiles()} says which
+   * are not). Reading a tensor stored in a missing file fails with the same report as {@link #open}.
+   */
+  public static BundleReader openForListing(Storage storage, Location prefix) {
+    return open(storage, prefix, true);
+  }
+
+  /** The number of data shards the index's header declares (reads the header only). */
+  public static int numShardsOf(Storage storage, Location prefix) {
+    Location indexLocation = BundleFiles.index(prefix);
+    try (RandomAccessInput index = storage.inputFile(indexLocation).open()) {
+      Iterator<TableEntry> it = TableReader.open(index).iterator();
+      return checkedHeader(it, indexLocation).getNumShards();
+    }
+  }
+
+  private static BundleHeaderProto checkedHeader(Iterator<TableEntry> it, Location indexLocation) {
+    if (!it.hasNext()) {
+      throw new CorruptInputException(indexLocation + " is an empty table, not a checkpoint index");
+    }
+    TableEntry first = it.next();
+    if (first.key().length != 0) {
+      throw new CorruptInputException(indexLocation + " has no header entry; it is not a V2 checkpoint index");
+    }
+    BundleHeaderProto header = parseHeader(first.value(), indexLocation);
+    if (header.getNumShards() <= 0 || header.getNumShards() > MAX_SHARDS) {
+      throw new CorruptInputException(indexLocation + ": header claims " + header.getNumShards() + " data shards");
+    }
+    return header;
+  }
+
+  private static BundleReader open(Storage storage, Location prefix, boolean allowMissingData) {
     Location indexLocation = BundleFiles.index(prefix);
     Map<String, BundleEntryProto> entries = new LinkedHashMap<>();
     Map<String, Map<TensorSlice, BundleEntryProto>> slices = new HashMap<>();
@@ -78,14 +124,7 @@ public final class BundleReader implements CheckpointReader {
     try (RandomAccessInput index = storage.inputFile(indexLocation).open()) {
       TableReader table = TableReader.open(index);
       Iterator<TableEntry> it = table.iterator();
-      if (!it.hasNext()) {
-        throw new CorruptInputException(indexLocation + " is an empty table, not a checkpoint index");
-      }
-      TableEntry first = it.next();
-      if (first.key().length != 0) {
-        throw new CorruptInputException(indexLocation + " has no header entry; it is not a V2 checkpoint index");
-      }
-      header = parseHeader(first.value(), indexLocation);
+      header = checkedHeader(it, indexLocation);
       while (it.hasNext()) {
         TableEntry e = it.next();
         BundleEntryProto entry = parseEntry(e, indexLocation);
@@ -97,9 +136,6 @@ public final class BundleReader implements CheckpointReader {
         }
       }
     }
-    if (header.getNumShards() <= 0 || header.getNumShards() > MAX_SHARDS) {
-      throw new CorruptInputException(indexLocation + ": header claims " + header.getNumShards() + " data shards");
-    }
     if (header.hasVersion() && header.getVersion().getMinConsumer() > 1) {
       throw new UnsupportedInputException(indexLocation + " needs a reader of bundle version "
           + header.getVersion().getMinConsumer() + " or newer; it was written by a newer TensorFlow than tfgw knows");
@@ -110,7 +146,7 @@ public final class BundleReader implements CheckpointReader {
     }
     BundleReader reader = new BundleReader(storage, prefix, header.getNumShards(),
         header.getEndianness() == BundleHeaderProto.Endianness.BIG, entries, slices, Collections.unmodifiableList(tensors));
-    reader.checkShards();
+    reader.checkShards(allowMissingData);
     return reader;
   }
 
@@ -185,8 +221,11 @@ public final class BundleReader implements CheckpointReader {
     return new TensorInfo(name, dtype, shape, slices);
   }
 
-  /** Checks that every shard exists and is long enough for the entries pointing into it. */
-  private void checkShards() {
+  /**
+   * Checks that every shard exists (or, when allowed, notes which do not) and is long enough for the entries
+   * pointing into it.
+   */
+  private void checkShards(boolean allowMissing) {
     long[] needed = new long[numShards];
     String[] neededBy = new String[numShards];
     Map<String, BundleEntryProto> all = new LinkedHashMap<>(entries);
@@ -216,9 +255,9 @@ public final class BundleReader implements CheckpointReader {
       try {
         length = storage.inputFile(data).length();
       } catch (LocationNotFoundException e) {
-        throw new WrongInputException("Checkpoint " + prefix + " is incomplete: its index expects " + numShards
-            + " data file(s) but " + data.fileName() + " is missing. Copy all files of the checkpoint ("
-            + prefix.fileName() + ".index and " + prefix.fileName() + ".data-*) together.");
+        missingDataFiles.add(data);
+        missingShards.add(i);
+        continue;
       }
       if (length < needed[i]) {
         throw new WrongInputException(data + " holds " + length + " bytes but the index needs " + needed[i]
@@ -226,6 +265,19 @@ public final class BundleReader implements CheckpointReader {
             + "file is truncated. Use the .index and .data files written together (same step).");
       }
     }
+    if (!missingDataFiles.isEmpty() && !allowMissing) {
+      throw incomplete();
+    }
+  }
+
+  private WrongInputException incomplete() {
+    return new WrongInputException(BundleFiles.incomplete(prefix, numShards, missingDataFiles) + ". "
+        + BundleFiles.copyAllTogether(prefix));
+  }
+
+  /** The data files the index needs that are not there (empty unless opened {@link #openForListing for listing}). */
+  public List<Location> missingDataFiles() {
+    return List.copyOf(missingDataFiles);
   }
 
   @Override
@@ -286,6 +338,9 @@ public final class BundleReader implements CheckpointReader {
   }
 
   private TensorData dataOf(String name, BundleEntryProto entry, DType dtype, Shape shape) {
+    if (missingShards.contains(entry.getShardId())) {
+      throw incomplete();
+    }
     Location file = BundleFiles.data(prefix, entry.getShardId(), numShards);
     String where = "tensor '" + name + "' (" + file + ", offset " + entry.getOffset() + ", " + entry.getSize() + " bytes)";
     if (dtype.isFixedSize()) {

@@ -17,51 +17,162 @@ import java.util.Random;
  * {@code tfgw verify}: runs two models in tfgw's runtime on the same inputs and compares every output bit for bit,
  * reporting the largest absolute difference and the largest distance in ulps where they differ.
  *
+ * <p>Each model runs in its own session, loaded afresh, so both start from their saved variables and go through the
+ * same states when their signatures update variables. An output that depends on an unseeded random op (TF draws its
+ * seed from the clock: two TF sessions disagree on it too) is {@link Status#NONDETERMINISTIC}, not a difference,
+ * as long as both sides agree on its dtype and shape.
+ *
  * <p>Inputs are given, or generated from the first model's input signature ({@code samples} batches from a seeded
- * generator: floats uniform in [-1, 1), integers in [0, 10), booleans; unknown dimensions become 2). The second
- * model is fed under the same signature keys when it has them, otherwise under the first model's tensor names —
- * which is what conversions keep.
+ * generator: floats uniform in [-1, 1), integers in [0, 10), booleans, strings of 0-8 lowercase letters; unknown
+ * dimensions become 2). The second model is fed under the same signature keys when it has them, otherwise under
+ * the first model's tensor names — which is what conversions keep. When the first model has no signatures (a
+ * {@code .meta}), the second's signature (or a frozen graph's placeholders and final nodes) names the inputs and
+ * outputs of both, by tensor name, and the report says so.
  */
 public final class Verifier {
   private Verifier() {}
 
-  /** One output of both models. */
-  public record Comparison(String output, DType dtype, Shape shapeA, Shape shapeB, boolean identical, double maxAbsDiff,
-      long maxUlp, long differing) {}
+  /** What the comparison of one output found. */
+  public enum Status {
+    /** Bit-identical on every sample. */
+    IDENTICAL,
+    /** Different bits (on a deterministic output), or another dtype or shape. */
+    DIFFERENT,
+    /** Depends on an unseeded random op on either side, so not comparable; same dtype and shape. */
+    NONDETERMINISTIC;
 
-  /** All outputs over all samples; {@code identical} when every output of every sample is bit-identical. */
-  public record Report(List<Comparison> outputs, int samples, boolean identical) {}
+    /** The name used in JSON and tables: {@code identical}, {@code different}, {@code nondeterministic}. */
+    public String label() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
 
-  /** Runs both models on every sample (inputs by signature key or tensor name) and compares the {@code outputs} (default: the signature's) bit for bit. */
+  /**
+   * One output of both models ({@code dtype} is A's). {@code identical}: the bits were the same on every sample
+   * (which a nondeterministic output can happen to be); {@code nondeterministic}: either side's value depends on an
+   * unseeded random op on some sample.
+   */
+  public record Comparison(String output, DType dtype, DType dtypeB, Shape shapeA, Shape shapeB, boolean identical,
+      double maxAbsDiff, long maxUlp, long differing, boolean nondeterministic) {
+    public Status status() {
+      boolean sameType = dtype == dtypeB && shapeA.equals(shapeB);
+      if (nondeterministic && sameType) {
+        return Status.NONDETERMINISTIC;
+      }
+      return identical ? Status.IDENTICAL : Status.DIFFERENT;
+    }
+  }
+
+  /**
+   * All outputs over all samples; {@code identical} when no output is {@link Status#DIFFERENT} (every
+   * deterministic output is bit-identical on every sample); {@code notes} say where the compared names came from
+   * when it was not A's signature.
+   */
+  public record Report(List<Comparison> outputs, int samples, boolean identical, List<String> notes) {
+    /** The outputs that depend on an unseeded random op. */
+    public List<String> nondeterministic() {
+      return outputs.stream().filter(c -> c.status() == Status.NONDETERMINISTIC).map(Comparison::output).toList();
+    }
+  }
+
+  /**
+   * The side that names the inputs and outputs compared: A's signature; else A's placeholders and final nodes when A
+   * is a frozen graph; else, when A has neither (a {@code .meta}), B's signature, used by tensor name for both
+   * models; else frozen graph B's placeholders and final nodes; else A's placeholders (outputs must then be named).
+   *
+   * @param model the model whose names are used
+   * @param signature its signature, or null (then names are tensor names)
+   * @param note why the names are not A's, or null when they are A's
+   */
+  public record Interface(Model model, Signature signature, String note) {
+    /** Whether the names come from B's signature and are translated to tensor names for both models. */
+    boolean fromSignatureOfB(Model a) {
+      return model != a && signature != null;
+    }
+  }
+
+  /** Which model's signature (or graph) names what {@code verify} feeds and compares; see {@link Interface}. */
+  public static Interface interfaceOf(Model a, Model b, String signature) {
+    if (!a.signatures().isEmpty()) {
+      return new Interface(a, a.signature(signature), null);
+    }
+    if (a.format().equals("frozen") && signature == null) {
+      return new Interface(a, null, null); // a frozen graph names its outputs: its final nodes
+    }
+    String what = "A (" + a.format() + (a.location() == null ? "" : " " + a.location()) + ") has no signatures";
+    if (!b.signatures().isEmpty()) {
+      Signature sigB = b.signature(signature);
+      return new Interface(b, sigB, what + ": using B's signature '" + sigB.key() + "' by tensor name for both models");
+    }
+    if (signature != null) {
+      a.signature(signature); // neither model has it: the usual error naming A's signatures
+    }
+    if (b.format().equals("frozen")) {
+      return new Interface(b, null, what + ": using frozen graph B's placeholders and final nodes by tensor name for "
+          + "both models");
+    }
+    return new Interface(a, null, null);
+  }
+
+  /**
+   * Runs both models on every sample (inputs by signature key or tensor name) and compares the {@code outputs}
+   * (default: those of the side that names them, see {@link #interfaceOf}) bit for bit.
+   */
   public static Report verify(Model a, Model b, String signature, List<Map<String, Tensor>> samples, List<String> outputs) {
-    Signature sigA = a.signature(signature);
+    Interface iface = interfaceOf(a, b, signature);
+    Signature sigA = iface.model() == a ? iface.signature() : null;
+    List<String> compared = outputs;
+    List<String> notes = new ArrayList<>();
+    if (iface.model() != a) {
+      if (compared.isEmpty()) {
+        compared = iface.signature() != null
+            ? iface.signature().outputs().values().stream().map(TensorSpec::tensorName).toList()
+            : b.defaultOutputs(null);
+      }
+      notes.add(iface.note() + " (inputs " + String.join(", ", iface.signature() != null
+          ? iface.signature().inputs().values().stream().map(TensorSpec::tensorName).toList()
+          : List.copyOf(b.graphInputs().keySet())) + "; outputs " + String.join(", ", compared) + ")");
+    }
     Map<String, Comparison> merged = new LinkedHashMap<>();
-    for (Map<String, Tensor> inputs : samples) {
-      Map<String, Tensor> outA = a.run(sigA == null ? null : sigA.key(), inputs, outputs);
+    for (Map<String, Tensor> given : samples) {
+      Map<String, Tensor> inputs = iface.fromSignatureOfB(a) ? byTensorName(iface.signature(), given) : given;
+      Model.Outputs resultA = a.evaluate(sigA == null ? null : sigA.key(), inputs, compared);
+      Map<String, Tensor> outA = resultA.values();
       Map<String, Tensor> inB = new LinkedHashMap<>();
       List<String> outNamesB = new ArrayList<>();
-      Signature sigB = matchingSignature(b, sigA);
+      Signature sigB = iface.fromSignatureOfB(a) ? iface.signature() : matchingSignature(b, sigA);
+      boolean byKeyInB = sigB != null && sigA != null;
       java.util.Set<String> placeholdersB = b.graphInputs().keySet();
       for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
-        String name = sigB != null || sigA == null ? e.getKey() : a.inputSpec(sigA, e.getKey()).tensorName();
+        String name = byKeyInB || sigA == null ? e.getKey() : a.inputSpec(sigA, e.getKey()).tensorName();
         if (sigB == null && !placeholdersB.contains(name.contains(":") ? name : name + ":0")) {
           continue; // pruned away by the conversion (a label placeholder the outputs never needed)
         }
         inB.put(name, e.getValue());
       }
       for (String name : outA.keySet()) {
-        boolean byKey = sigB != null && sigB.outputs().containsKey(name);
+        boolean byKey = byKeyInB && sigB.outputs().containsKey(name);
         outNamesB.add(byKey || sigA == null ? name : sigA.outputs().get(name).tensorName());
       }
-      Map<String, Tensor> outB = b.run(sigB == null ? null : sigB.key(), inB, outNamesB);
+      Model.Outputs resultB = b.evaluate(sigB == null ? null : sigB.key(), inB, outNamesB);
       int i = 0;
       for (Map.Entry<String, Tensor> e : outA.entrySet()) {
-        Comparison c = compare(e.getKey(), e.getValue(), outB.get(outNamesB.get(i++)));
+        String nameB = outNamesB.get(i++);
+        boolean nondeterministic = resultA.nondeterministic().contains(e.getKey())
+            || resultB.nondeterministic().contains(nameB);
+        Comparison c = compare(e.getKey(), e.getValue(), resultB.values().get(nameB), nondeterministic);
         merged.merge(e.getKey(), c, Verifier::worst);
       }
     }
     List<Comparison> list = new ArrayList<>(merged.values());
-    return new Report(list, samples.size(), list.stream().allMatch(Comparison::identical));
+    return new Report(list, samples.size(), list.stream().noneMatch(c -> c.status() == Status.DIFFERENT), notes);
+  }
+
+  /** Inputs named by a signature's keys, renamed to the signature's tensor names (tensor names pass unchanged). */
+  private static Map<String, Tensor> byTensorName(Signature sig, Map<String, Tensor> inputs) {
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    inputs.forEach((k, v) -> out.put(sig.inputs().containsKey(k) ? sig.inputs().get(k).tensorName() : k, v));
+    return out;
   }
 
   /** B's signature with A's key, when B has signatures at all. */
@@ -76,20 +187,28 @@ public final class Verifier {
     return s.inputs().keySet().containsAll(sigA.inputs().keySet()) ? s : null;
   }
 
+  /** The two comparisons of one output merged: a mismatch of dtype or shape on any sample stays visible. */
   private static Comparison worst(Comparison x, Comparison y) {
-    return new Comparison(x.output(), x.dtype(), x.shapeA(), x.shapeB(), x.identical() && y.identical(),
-        Math.max(x.maxAbsDiff(), y.maxAbsDiff()), Math.max(x.maxUlp(), y.maxUlp()), x.differing() + y.differing());
+    boolean xSame = x.dtype() == x.dtypeB() && x.shapeA().equals(x.shapeB());
+    Comparison shown = xSame ? y : x;
+    return new Comparison(x.output(), shown.dtype(), shown.dtypeB(), shown.shapeA(), shown.shapeB(),
+        x.identical() && y.identical(), Math.max(x.maxAbsDiff(), y.maxAbsDiff()), Math.max(x.maxUlp(), y.maxUlp()),
+        x.differing() + y.differing(), x.nondeterministic() || y.nondeterministic());
   }
 
   static Comparison compare(String name, Tensor a, Tensor b) {
+    return compare(name, a, b, false);
+  }
+
+  static Comparison compare(String name, Tensor a, Tensor b, boolean nondeterministic) {
     if (a.dtype() != b.dtype() || !a.shape().equals(b.shape())) {
-      return new Comparison(name, a.dtype(), a.shape(), b.shape(), false, Double.POSITIVE_INFINITY, Long.MAX_VALUE,
-          a.size());
+      return new Comparison(name, a.dtype(), b.dtype(), a.shape(), b.shape(), false, Double.POSITIVE_INFINITY,
+          Long.MAX_VALUE, a.size(), nondeterministic);
     }
     byte[] ba = a.canonicalBytes();
     byte[] bb = b.canonicalBytes();
     if (java.util.Arrays.equals(ba, bb)) {
-      return new Comparison(name, a.dtype(), a.shape(), b.shape(), true, 0, 0, 0);
+      return new Comparison(name, a.dtype(), b.dtype(), a.shape(), b.shape(), true, 0, 0, 0, nondeterministic);
     }
     double maxAbs = 0;
     long maxUlp = 0;
@@ -127,7 +246,8 @@ public final class Verifier {
     if (Double.isNaN(maxAbs) && a.dtype().isFloating()) {
       maxAbs = Double.POSITIVE_INFINITY;
     }
-    return new Comparison(name, a.dtype(), a.shape(), b.shape(), false, maxAbs, maxUlp, differing);
+    return new Comparison(name, a.dtype(), b.dtype(), a.shape(), b.shape(), false, maxAbs, maxUlp, differing,
+        nondeterministic);
   }
 
   /** Float bits mapped so that adjacent floats are adjacent integers (negative numbers mirrored). */
@@ -141,8 +261,16 @@ public final class Verifier {
 
   /** Generated inputs for a model's signature (or its placeholders): {@code samples} seeded batches. */
   public static List<Map<String, Tensor>> samples(Model model, String signature, int samples, long seed) {
-    Signature sig = model.signature(signature);
-    Map<String, TensorSpec> specs = sig != null ? sig.inputs() : model.graphInputs();
+    return samples(new Interface(model, model.signature(signature), null), samples, seed);
+  }
+
+  /**
+   * Generated inputs for what {@code verify} feeds (see {@link #interfaceOf}): the signature's inputs by key, or the
+   * placeholders by tensor name; {@code samples} seeded batches.
+   */
+  public static List<Map<String, Tensor>> samples(Interface iface, int samples, long seed) {
+    Signature sig = iface.signature();
+    Map<String, TensorSpec> specs = sig != null ? sig.inputs() : iface.model().graphInputs();
     Random rnd = new Random(seed);
     List<Map<String, Tensor>> out = new ArrayList<>();
     for (int s = 0; s < samples; s++) {
@@ -205,6 +333,17 @@ public final class Verifier {
           v[i] = rnd.nextBoolean();
         }
         return Tensor.ofBools(dims, v);
+      }
+      case STRING: {
+        byte[][] v = new byte[n][];
+        for (int i = 0; i < n; i++) {
+          byte[] s = new byte[rnd.nextInt(9)];
+          for (int j = 0; j < s.length; j++) {
+            s[j] = (byte) ('a' + rnd.nextInt(26));
+          }
+          v[i] = s;
+        }
+        return Tensor.ofStrings(dims, v);
       }
       default:
         throw new WrongInputException("Cannot generate " + spec.dtype() + " input '" + name + "'; give inputs with --inputs");

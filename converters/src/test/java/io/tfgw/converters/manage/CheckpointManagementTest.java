@@ -3,7 +3,12 @@ package io.tfgw.converters.manage;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.tfgw.converters.v2.BundleFiles;
+import io.tfgw.converters.v2.BundleWriter;
 import io.tfgw.core.WrongInputException;
+import io.tfgw.core.tensor.DType;
+import io.tfgw.core.tensor.InMemoryTensorData;
+import io.tfgw.core.tensor.Shape;
 import io.tfgw.core.storage.Location;
 import io.tfgw.core.storage.StorageRouter;
 import java.nio.charset.StandardCharsets;
@@ -62,6 +67,39 @@ class CheckpointManagementTest {
     assertThat(l.latest()).isEqualTo(dir.resolve("model.ckpt-1000"));
     assertThat(l.otherFiles()).extracting(f -> f.location().fileName())
         .containsExactly("checkpoint", "events.out.tfevents.1", "graph.pbtxt");
+  }
+
+  @Test
+  void incompleteCheckpointsAreListedWithTheirMissingDataFilesNamed() {
+    checkpoint(100);
+    storage.delete(dir.resolve("model.ckpt-100.data-00001-of-00002"));
+    Location allGone = dir.resolve("model.ckpt-200");
+    try (BundleWriter w = new BundleWriter(storage, allGone, 3, 1)) {
+      for (int shard = 0; shard < 3; shard++) {
+        w.add("v" + shard, new InMemoryTensorData(DType.FLOAT, Shape.of(2), new byte[8]), shard);
+      }
+      w.commit();
+    }
+    for (int shard = 0; shard < 3; shard++) {
+      storage.delete(BundleFiles.data(allGone, shard, 3)); // the index alone says there were 3
+    }
+    file("model.ckpt-300.index", 100); // not even an index
+    CheckpointListing l = new CheckpointCatalog(storage).list(dir);
+    assertThat(l.checkpoints()).extracting(CheckpointEntry::complete).containsExactly(false, false, false);
+    assertThat(l.checkpoints().get(0).missingFiles()).containsExactly(dir.resolve("model.ckpt-100.data-00001-of-00002"));
+    assertThat(l.checkpoints().get(1).missingFiles()).containsExactly(BundleFiles.data(allGone, 0, 3),
+        BundleFiles.data(allGone, 1, 3), BundleFiles.data(allGone, 2, 3));
+    assertThat(l.checkpoints().get(2).missingFiles()).isEmpty();
+    assertThat(l.warnings()).hasSize(3);
+    assertThat(l.warnings().get(0)).isEqualTo(BundleFiles.missingDataWarning(dir.resolve("model.ckpt-100"), 2,
+        List.of(dir.resolve("model.ckpt-100.data-00001-of-00002"))));
+    assertThat(l.warnings().get(0)).startsWith("Checkpoint memory://runs/train/model.ckpt-100 is incomplete: its "
+        + "index expects 2 data file(s) but model.ckpt-100.data-00001-of-00002 is missing. Its variables are listed "
+        + "from the index alone");
+    assertThat(l.warnings().get(1)).contains("its index expects 3 data file(s) but model.ckpt-200.data-00000-of-00003, "
+        + "model.ckpt-200.data-00001-of-00003, model.ckpt-200.data-00002-of-00003 are missing");
+    assertThat(l.warnings().get(2)).startsWith("Checkpoint memory://runs/train/model.ckpt-300 has no data files and "
+        + "its index cannot be read: ");
   }
 
   @Test

@@ -16,6 +16,14 @@ import java.util.Set;
  * dead tensors for untaken conditional branches (Switch/Merge) and frames with iterations for TF1 loops
  * (Enter/Exit/NextIteration). Single-threaded and in a fixed order, so runs are deterministic; kernels parallelize
  * internally.
+ *
+ * <p>The order matters where ops have state (variables, stateful random ops) and TF's order is left open by the
+ * graph: an Assign and a read of the same variable with no data or control path between them, or two iterations of
+ * a loop (TF runs up to {@code parallel_iterations} of them at once, so which one updates a variable or draws from a
+ * random op first is up to its thread pool). Here nodes become ready in graph order and run first in, first out,
+ * and a loop's iterations run one after the other, as TF does with {@code parallel_iterations=1}: the values
+ * NextIteration passes on enter iteration i + 1 once iteration i has finished. Where the graph orders things, the
+ * result is TF's; where it does not, it is one of TF's possible results, always the same one.
  */
 final class Executor {
   private static final Object CONTROL = new Object();
@@ -30,6 +38,8 @@ final class Executor {
   private Map<String, Integer> entersPerFrame;
   private final ArrayDeque<Item> ready = new ArrayDeque<>();
   private Map<Node.Endpoint, Object> fetched;
+  private Set<Node.Endpoint> fetchedNondeterministic;
+  private Set<Node.Endpoint> feedsNondeterministic;
   private Set<Node> deadNodes;
   private boolean[] isFetched;
 
@@ -47,6 +57,8 @@ final class Executor {
     final List<Object[]> constants = new ArrayList<>();
     final Set<Node> liveExits = new HashSet<>();
     final Set<Node> deadExits = new LinkedHashSet<>();
+    /** Values NextIteration produced in an iteration, held until that iteration has finished. */
+    final Map<Integer, List<Object[]>> nextIterationValues = new HashMap<>();
     int outstanding;
     int pendingEnters;
     boolean finished;
@@ -63,7 +75,7 @@ final class Executor {
         s = new IterState();
         iterations.put(i, s);
         for (Object[] c : constants) {
-          propagate((Node) c[0], new Object[] {c[1]}, c[1] == OpContext.DEAD, this, i);
+          propagate((Node) c[0], new Object[] {c[1]}, c[1] == OpContext.DEAD, (Boolean) c[2], this, i);
         }
       }
       return s;
@@ -74,6 +86,8 @@ final class Executor {
     final int[] pending = initialPending.clone();
     final int[] dead = new int[program.nodes.size()];
     final Object[][] inputs = new Object[program.nodes.size()][];
+    /** Nodes with an input that depends on an unseeded random op. */
+    final boolean[] tainted = new boolean[program.nodes.size()];
     /** Ready items of this iteration not yet processed, plus loops started in it that have not finished. */
     int outstanding;
     Set<Integer> mergeFired;
@@ -119,8 +133,24 @@ final class Executor {
     return needed;
   }
 
+  /**
+   * The fetched values of a run, in order, and which of them depend on an unseeded random op (TF seeds those ops
+   * afresh on every run, so such a value is not reproducible).
+   */
+  record Result(List<Tensor> values, boolean[] nondeterministic) {}
+
   /** Runs; returns the fetched values in order. */
   List<Tensor> run(Map<Node.Endpoint, Tensor> feeds, List<Node.Endpoint> fetches, List<Node> targets) {
+    return run(feeds, Set.of(), fetches, targets).values();
+  }
+
+  /**
+   * Runs; {@code nondeterministicFeeds} are fed values that depend on an unseeded random op (arguments of a
+   * function called with such values).
+   */
+  Result run(Map<Node.Endpoint, Tensor> feeds, Set<Node.Endpoint> nondeterministicFeeds,
+      List<Node.Endpoint> fetches, List<Node> targets) {
+    feedsNondeterministic = nondeterministicFeeds;
     needed = neededNodes(program, feeds.keySet(), fetches, targets);
     int n = program.nodes.size();
     initialPending = new int[n];
@@ -146,6 +176,7 @@ final class Executor {
       }
     }
     fetched = new HashMap<>();
+    fetchedNondeterministic = new HashSet<>();
     deadNodes = new HashSet<>();
     isFetched = new boolean[n];
     for (Node.Endpoint e : fetches) {
@@ -166,20 +197,30 @@ final class Executor {
       if (st != null) {
         st.outstanding--;
       }
+      startNextIteration(item.frame, item.iter);
       if (item.frame.parent != null) {
         dropFinishedIterations(item.frame);
       }
       checkFinished(item.frame);
     }
     List<Tensor> out = new ArrayList<>(fetches.size());
-    for (Node.Endpoint e : fetches) {
-      Object v = feeds.containsKey(e) ? feeds.get(e) : fetched.get(e);
+    boolean[] nondeterministic = new boolean[fetches.size()];
+    for (int i = 0; i < fetches.size(); i++) {
+      Node.Endpoint e = fetches.get(i);
+      boolean fed = feeds.containsKey(e);
+      Object v = fed ? feeds.get(e) : fetched.get(e);
       if (v == OpContext.DEAD || (v == null && deadNodes.contains(e.node()))) {
         throw new WrongInputException("Tensor " + e + " has no value in this run: it comes from the untaken branch "
             + "of a conditional (Switch)");
       }
+      nondeterministic[i] = fed ? nondeterministicFeeds.contains(e) : fetchedNondeterministic.contains(e);
+      // a fetched ref aliases the variable's buffer: TF's caller reads it after the run, updates included
       if (v instanceof Variable var) {
         v = session.valueOf(var);
+        nondeterministic[i] |= var.isNondeterministic();
+      } else if (v instanceof Variable.View view) {
+        v = view.read();
+        nondeterministic[i] |= view.variable().isNondeterministic();
       }
       if (!(v instanceof Tensor)) {
         throw new WrongInputException("Tensor " + e + " was not computed (" + e.node().op + " gave "
@@ -187,7 +228,7 @@ final class Executor {
       }
       out.add((Tensor) v);
     }
-    return out;
+    return new Result(out, nondeterministic);
   }
 
   private static String frameName(Node enter) {
@@ -217,12 +258,29 @@ final class Executor {
     }
   }
 
+  /** Once iteration {@code iter} of a loop has finished, passes what its NextIterations produced to the next one. */
+  private void startNextIteration(Frame f, int iter) {
+    if (f.parent == null || f.nextIterationValues.isEmpty()) {
+      return;
+    }
+    IterState s = f.iterations.get(iter);
+    if (s == null || s.outstanding > 0 || (iter == 0 && f.pendingEnters > 0)) {
+      return;
+    }
+    List<Object[]> values = f.nextIterationValues.remove(iter);
+    if (values != null) {
+      for (Object[] v : values) {
+        propagate((Node) v[0], new Object[] {v[1]}, false, (Boolean) v[2], f, iter + 1);
+      }
+    }
+  }
+
   private void checkFinished(Frame f) {
     while (f.parent != null && !f.finished && f.outstanding == 0 && f.pendingEnters == 0) {
       f.finished = true;
       for (Node exit : f.deadExits) {
         if (!f.liveExits.contains(exit)) {
-          propagate(exit, new Object[] {OpContext.DEAD}, true, f.parent, f.parentIter);
+          propagate(exit, new Object[] {OpContext.DEAD}, true, false, f.parent, f.parentIter);
         }
       }
       f.parent.children.remove(f.name + "@" + f.parentIter);
@@ -231,6 +289,7 @@ final class Executor {
       if (ps != null) {
         ps.outstanding--;
       }
+      startNextIteration(f.parent, f.parentIter);
       if (f.parent.parent != null) {
         dropFinishedIterations(f.parent);
       }
@@ -248,14 +307,25 @@ final class Executor {
       in = new Object[node.inputs.size()];
     }
     Map<Integer, Object> fed = fedInputs.get(node.id);
+    boolean tainted = st.tainted[node.id];
     if (fed != null) {
       for (Map.Entry<Integer, Object> e : fed.entrySet()) {
         in[e.getKey()] = e.getValue();
+        tainted |= feedsNondeterministic.contains(node.inputs.get(e.getKey()));
       }
     }
     boolean dead = st.dead[node.id] > 0;
+    if (OpRegistry.EXECUTOR_OPS.contains(node.op) && !node.op.startsWith("Ref")) {
+      // a ref edge into a non-ref Enter/Exit/NextIteration/Merge is dereferenced there: what flows on is a tensor
+      // aliasing the variable's buffer, as in TF
+      for (int i = 0; i < in.length; i++) {
+        if (in[i] instanceof Variable var) {
+          in[i] = OpContext.viewOf(session, var);
+        }
+      }
+    }
     if (node.isMerge()) {
-      processMerge(node, frame, item.iter, in, dead);
+      processMerge(node, frame, item.iter, in, dead, tainted);
       return;
     }
     if (node.isEnter()) {
@@ -273,14 +343,15 @@ final class Executor {
       io.tfgw.proto.AttrValue constant = node.attrs.get("is_constant");
       if (constant != null && constant.getB()) {
         child.iteration(0);
-        child.constants.add(new Object[] {node, v});
+        child.constants.add(new Object[] {node, v, tainted});
         for (int i : new ArrayList<>(child.iterations.keySet())) {
-          propagate(node, new Object[] {v}, dead, child, i);
+          propagate(node, new Object[] {v}, dead, tainted, child, i);
         }
       } else {
-        propagate(node, new Object[] {v}, dead, child, 0);
+        propagate(node, new Object[] {v}, dead, tainted, child, 0);
       }
       child.pendingEnters--;
+      startNextIteration(child, 0);
       checkFinished(child);
       return;
     }
@@ -292,25 +363,26 @@ final class Executor {
         frame.deadExits.add(node);
       } else {
         frame.liveExits.add(node);
-        propagate(node, new Object[] {in[0]}, false, frame.parent, frame.parentIter);
+        propagate(node, new Object[] {in[0]}, false, tainted, frame.parent, frame.parentIter);
       }
       return;
     }
     if (node.isNextIteration()) {
       if (!dead) {
-        propagate(node, new Object[] {in[0]}, false, frame, item.iter + 1);
+        frame.nextIterationValues.computeIfAbsent(item.iter, k -> new ArrayList<>())
+            .add(new Object[] {node, in[0], tainted});
       }
       return;
     }
     if (dead) {
-      propagate(node, null, true, frame, item.iter);
+      propagate(node, null, true, false, frame, item.iter);
       return;
     }
-    Object[] outputs = execute(node, in);
-    propagate(node, outputs, false, frame, item.iter);
+    OpContext ctx = execute(node, in, tainted);
+    propagate(node, ctx.outputsForExecutor(), false, ctx.outputsNondeterministic(), frame, item.iter);
   }
 
-  private void processMerge(Node node, Frame frame, int iter, Object[] in, boolean dead) {
+  private void processMerge(Node node, Frame frame, int iter, Object[] in, boolean dead, boolean tainted) {
     IterState st = frame.iteration(iter);
     int chosen = -1;
     for (int i = 0; i < in.length; i++) {
@@ -320,20 +392,16 @@ final class Executor {
       }
     }
     Object[] outputs = chosen < 0 ? null : new Object[] {in[chosen], Tensor.scalar(chosen)};
-    propagate(node, outputs, chosen < 0, frame, iter);
+    propagate(node, outputs, chosen < 0, tainted, frame, iter);
   }
 
-  private Object[] execute(Node node, Object[] in) {
-    OpContext ctx = new OpContext(node, in, session);
+  private OpContext execute(Node node, Object[] in, boolean tainted) {
+    OpContext ctx = new OpContext(node, in, session, tainted);
     try {
       if (node.kernel != null) {
         node.kernel.compute(ctx);
       } else if (session.library().contains(node.op)) {
-        List<Tensor> args = ctx.inputs(0, in.length);
-        List<Tensor> results = session.callFunction(node.op, node.attrs, args);
-        for (int i = 0; i < results.size(); i++) {
-          ctx.output(i, results.get(i));
-        }
+        ctx.outputs(ctx.call(node.op, node.attrs, ctx.inputs(0, in.length), null));
       } else if (node.op.equals("_Arg")) {
         throw new IllegalStateException("function argument " + node.name + " was not fed");
       } else {
@@ -347,16 +415,31 @@ final class Executor {
     } catch (RuntimeException e) {
       throw new IllegalStateException("node '" + node.name + "' (" + node.op + ") failed: " + e, e);
     }
-    Object[] out = ctx.outputs();
-    return ctx.numOutputs() == out.length ? out : java.util.Arrays.copyOf(out, ctx.numOutputs());
+    return ctx;
   }
 
-  /** Delivers a node's outputs (null with dead = all dead) along its edges into (frame, iter). */
-  private void propagate(Node node, Object[] outputs, boolean dead, Frame frame, int iter) {
+  /**
+   * Delivers a node's outputs (null with dead = all dead) along its edges into (frame, iter); {@code tainted}: the
+   * outputs depend on an unseeded random op.
+   */
+  private void propagate(Node node, Object[] outputs, boolean dead, boolean tainted, Frame frame, int iter) {
+    boolean[] perOutput = new boolean[outputs == null ? 0 : outputs.length];
+    java.util.Arrays.fill(perOutput, tainted);
+    propagate(node, outputs, dead, perOutput, frame, iter);
+  }
+
+  private void propagate(Node node, Object[] outputs, boolean dead, boolean[] tainted, Frame frame, int iter) {
     if (frame.parent == null && isFetched[node.id]) {
       if (outputs != null) {
         for (int i = 0; i < outputs.length; i++) {
-          fetched.put(new Node.Endpoint(node, i), outputs[i]);
+          Node.Endpoint e = new Node.Endpoint(node, i);
+          Object v = outputs[i];
+          // TF's fetch dereferences a ref output when it is produced: later Assigns that make a new buffer (another
+          // size) do not reach it, in-place updates do
+          fetched.put(e, v instanceof Variable var && var.isInitialized() ? var.view() : v);
+          if (tainted[i]) {
+            fetchedNondeterministic.add(e);
+          }
         }
       } else {
         deadNodes.add(node);
@@ -379,13 +462,17 @@ final class Executor {
         }
         v = outputs[edge.srcSlot()];
       }
-      deliver(dst, edge.dstSlot(), v, frame, iter);
+      boolean t = edge.srcSlot() >= 0 && edge.srcSlot() < tainted.length && tainted[edge.srcSlot()];
+      deliver(dst, edge.dstSlot(), v, t, frame, iter);
     }
   }
 
-  private void deliver(Node dst, int slot, Object v, Frame frame, int iter) {
+  private void deliver(Node dst, int slot, Object v, boolean tainted, Frame frame, int iter) {
     IterState st = frame.iteration(iter);
     boolean isDead = v == OpContext.DEAD;
+    if (tainted && !isDead) {
+      st.tainted[dst.id] = true;
+    }
     if (dst.isMerge() && st.mergeFired != null && st.mergeFired.contains(dst.id)) {
       return;
     }

@@ -23,11 +23,18 @@ public final class OpContext {
   private final Session session;
   private Object[] outputs = new Object[1];
   private int numOutputs;
+  /** Whether an input depends on an unseeded random op. */
+  private final boolean inputsNondeterministic;
+  /** Whether the kernel made its outputs depend on one (an unseeded random op, a read of such a variable). */
+  private boolean marked;
+  /** Per output, when the kernel knows better than "any input" (function calls); null otherwise. */
+  private boolean[] outputNondeterministic;
 
-  OpContext(Node node, Object[] inputs, Session session) {
+  OpContext(Node node, Object[] inputs, Session session, boolean inputsNondeterministic) {
     this.node = node;
     this.inputs = inputs;
     this.session = session;
+    this.inputsNondeterministic = inputsNondeterministic;
   }
 
   public String nodeName() {
@@ -46,16 +53,61 @@ public final class OpContext {
     return inputs.length;
   }
 
-  /** Input {@code i} as a tensor; a ref input (from a TF1 variable) gives the variable's value. */
+  /**
+   * Input {@code i} as a tensor; a ref input (from a TF1 variable), or a tensor aliasing a variable's buffer, gives
+   * what the variable holds now.
+   */
   public Tensor input(int i) {
     Object v = inputs[i];
     if (v instanceof Tensor t) {
       return t;
     }
     if (v instanceof Variable var) {
-      return session.valueOf(var);
+      return read(var);
+    }
+    if (v instanceof Variable.View view) {
+      marked |= view.variable().isNondeterministic();
+      return view.read();
     }
     throw new KernelException("input " + i + " has no value");
+  }
+
+  /** The value of a variable (resource variables' reads), recording whether it is nondeterministic. */
+  public Tensor read(Variable v) {
+    Tensor t = session.valueOf(v);
+    marked |= v.isNondeterministic();
+    return t;
+  }
+
+  /**
+   * Output {@code out} is input {@code in} itself, as TF's Identity, Switch and friends forward their input's buffer:
+   * a ref input (dereferenced here) or a tensor aliasing a variable's buffer stays an alias of that buffer, so a
+   * later in-place update of a TF1 variable reaches this op's consumers.
+   */
+  public void forward(int in, int out) {
+    Object v = inputs[in];
+    if (v instanceof Variable var) {
+      v = viewOf(session, var);
+    } else if (!(v instanceof Tensor) && !(v instanceof Variable.View)) {
+      throw new KernelException("input " + in + " has no value");
+    }
+    if (v instanceof Variable.View view) {
+      marked |= view.variable().isNondeterministic();
+    }
+    setOutput(out, v);
+  }
+
+  /** As {@link #forward(int, int)}, with another shape of as many elements (Reshape, ExpandDims, Squeeze). */
+  public void forward(int in, int out, io.tfgw.core.tensor.Shape shape) {
+    forward(in, out);
+    Object v = outputs[out];
+    setOutput(out, v instanceof Variable.View view ? view.reshaped(shape) : ((Tensor) v).reshape(shape));
+  }
+
+  /** A tensor aliasing the variable's current buffer (initialized from the checkpoint first if need be). */
+  static Variable.View viewOf(Session session, Variable var) {
+    session.valueOf(var);
+    return var.view();
   }
 
   /** Inputs {@code from} (inclusive) to {@code to} (exclusive). */
@@ -89,7 +141,21 @@ public final class OpContext {
     setOutput(i, t);
   }
 
-  /** Forwards a variable reference (ref-typed outputs of Identity, Switch on refs). */
+  /**
+   * Output {@code i}, saying itself whether it depends on an unseeded random op (a function call's result), instead
+   * of inheriting that from any input.
+   */
+  public void output(int i, Tensor t, boolean nondeterministic) {
+    setOutput(i, t);
+    if (outputNondeterministic == null) {
+      outputNondeterministic = new boolean[Math.max(outputs.length, i + 1)];
+    } else if (i >= outputNondeterministic.length) {
+      outputNondeterministic = Arrays.copyOf(outputNondeterministic, Math.max(outputs.length, i + 1));
+    }
+    outputNondeterministic[i] = nondeterministic;
+  }
+
+  /** Outputs a variable reference itself (ref-typed outputs: RefIdentity, RefSwitch, Assign). */
   public void outputRaw(int i, Object v) {
     setOutput(i, v);
   }
@@ -107,12 +173,40 @@ public final class OpContext {
     numOutputs = Math.max(numOutputs, i + 1);
   }
 
-  Object[] outputs() {
-    return outputs;
+  /** The outputs, as many as were set. */
+  Object[] outputsForExecutor() {
+    return numOutputs == outputs.length ? outputs : Arrays.copyOf(outputs, numOutputs);
   }
 
-  int numOutputs() {
-    return numOutputs;
+  /** Whether what this op computes depends on an unseeded random op (an input does, or the kernel said so). */
+  public boolean isNondeterministic() {
+    return inputsNondeterministic || marked;
+  }
+
+  /**
+   * Marks the outputs as depending on an unseeded random op: TF seeds such an op from the clock on every session, so
+   * its values are not reproducible, by TF or by tfgw.
+   */
+  public void markNondeterministic() {
+    marked = true;
+  }
+
+  /** Per output set, whether it depends on an unseeded random op. */
+  boolean[] outputsNondeterministic() {
+    boolean[] out = new boolean[numOutputs];
+    for (int i = 0; i < numOutputs; i++) {
+      out[i] = marked || (outputNondeterministic == null ? inputsNondeterministic
+          : i < outputNondeterministic.length && outputNondeterministic[i]);
+    }
+    return out;
+  }
+
+  /**
+   * State this node's kernel keeps across runs of the session (a stateful random op's generator), made on first
+   * use. TF keeps such kernels per session and node; a function body's nodes have theirs per instantiation.
+   */
+  public <T> T kernelState(Class<T> type, java.util.function.Supplier<T> make) {
+    return type.cast(session.kernelState(node, make));
   }
 
   // ---- attributes ----
@@ -198,9 +292,33 @@ public final class OpContext {
     return attr(name).getFunc();
   }
 
-  /** Calls a function of the graph's library. */
-  public List<Tensor> call(NameAttrList function, List<Tensor> args) {
-    return session.callFunction(function.getName(), function.getAttrMap(), args);
+  /** A function call's results and, for each, whether it depends on an unseeded random op. */
+  public record CallResult(List<Tensor> values, boolean[] nondeterministic) {}
+
+  /**
+   * Calls a function of the graph's library; {@code argsNondeterministic} says per argument whether it depends on an
+   * unseeded random op (null: as this op's inputs do).
+   */
+  public CallResult call(NameAttrList function, List<Tensor> args, boolean[] argsNondeterministic) {
+    return call(function.getName(), function.getAttrMap(), args, argsNondeterministic);
+  }
+
+  CallResult call(String function, java.util.Map<String, AttrValue> attrs, List<Tensor> args,
+      boolean[] argsNondeterministic) {
+    boolean[] argTaint = argsNondeterministic;
+    if (argTaint == null) {
+      argTaint = new boolean[args.size()];
+      Arrays.fill(argTaint, isNondeterministic());
+    }
+    Executor.Result r = session.callFunction(function, attrs, args, argTaint);
+    return new CallResult(r.values(), r.nondeterministic());
+  }
+
+  /** Sets the outputs to a call's results, each with its own nondeterminism. */
+  public void outputs(CallResult results) {
+    for (int i = 0; i < results.values().size(); i++) {
+      output(i, results.values().get(i), results.nondeterministic()[i]);
+    }
   }
 
   @Override

@@ -35,7 +35,9 @@ public final class OpRegistry {
       Map.entry("TopKV2", List.of("values", "indices")),
       Map.entry("BroadcastGradientArgs", List.of("r0", "r1")),
       Map.entry("MaxPoolWithArgmax", List.of("output", "argmax")),
-      Map.entry("TensorArrayV3", List.of("handle", "flow")));
+      Map.entry("TensorArrayV3", List.of("handle", "flow")),
+      Map.entry("StatelessRandomGetKeyCounter", List.of("key", "counter")),
+      Map.entry("StatelessRandomGetKeyCounterAlg", List.of("key", "counter", "alg")));
 
   private static final Map<String, OpKernel> KERNELS = new TreeMap<>();
 

@@ -37,6 +37,9 @@ public final class Session {
   private final CheckpointReader checkpoint;
   private final Map<String, Variable> variables = new TreeMap<>();
   private final Map<Node, Tensor> constants = new ConcurrentHashMap<>();
+  private final Map<String, Object> resources = new ConcurrentHashMap<>();
+  private volatile GraphFiles files = GraphFiles.LOCAL;
+  private final Map<Node, Object> kernelStates = new ConcurrentHashMap<>();
 
   /** A session over a graph whose variables (if any) come from Consts or assignments. */
   public Session(GraphDef graph) {
@@ -67,9 +70,21 @@ public final class Session {
   /**
    * Runs the graph: computes {@code fetches} (tensor names) and runs {@code targets} (node names, e.g. a restore
    * or init op) given {@code feeds} (tensor name to value). Fails before running anything when a needed op is not
-   * supported.
+   * supported. Variables keep their values from run to run, and stateful random ops continue their streams, as in
+   * a TF session.
    */
-  public synchronized List<Tensor> run(Map<String, Tensor> feeds, List<String> fetches, List<String> targets) {
+  public List<Tensor> run(Map<String, Tensor> feeds, List<String> fetches, List<String> targets) {
+    return runDetailed(feeds, fetches, targets).values();
+  }
+
+  /**
+   * What a run fetched, in the order asked, and for each whether it depends on an unseeded random op (one whose
+   * {@code seed} and {@code seed2} are 0: TF seeds it from the clock, so neither TF nor tfgw reproduce its values).
+   */
+  public record Result(List<Tensor> values, List<Boolean> nondeterministic) {}
+
+  /** As {@link #run(Map, List, List)}, also telling which fetched values are nondeterministic. */
+  public synchronized Result runDetailed(Map<String, Tensor> feeds, List<String> fetches, List<String> targets) {
     Map<Node.Endpoint, Tensor> feedEndpoints = new LinkedHashMap<>();
     for (Map.Entry<String, Tensor> e : feeds.entrySet()) {
       feedEndpoints.put(graph.endpoint(e.getKey()), e.getValue());
@@ -83,7 +98,12 @@ public final class Session {
       targetNodes.add(graph.node(t.startsWith("^") ? t.substring(1) : t));
     }
     checkSupported(feedEndpoints.keySet(), fetchEndpoints, targetNodes);
-    return new Executor(graph, this).run(feedEndpoints, fetchEndpoints, targetNodes);
+    Executor.Result r = new Executor(graph, this).run(feedEndpoints, Set.of(), fetchEndpoints, targetNodes);
+    List<Boolean> nondeterministic = new ArrayList<>();
+    for (boolean b : r.nondeterministic()) {
+      nondeterministic.add(b);
+    }
+    return new Result(r.values(), List.copyOf(nondeterministic));
   }
 
   /**
@@ -144,7 +164,7 @@ public final class Session {
 
   /**
    * Nodes that run only when a TF1 conditional takes their branch: everything downstream of a Switch output up to
-   * the Merge that joins the branches. Unsupported ops there (dropout's random ops behind an is_training switch)
+   * the Merge that joins the branches. Unsupported ops there (training ops behind an is_training switch)
    * do not stop a run that does not take that branch; one that does fails when it reaches the op.
    */
   static boolean[] conditional(Program program, boolean[] needed) {
@@ -210,15 +230,31 @@ public final class Session {
 
   /** Calls a function of the graph's library with positional arguments; returns its results. */
   public List<Tensor> callFunction(String name, Map<String, AttrValue> attrs, List<Tensor> args) {
+    return callFunction(name, attrs, args, null).values();
+  }
+
+  /** As above; {@code nondeterministicArgs}: per argument, whether it depends on an unseeded random op. */
+  Executor.Result callFunction(String name, Map<String, AttrValue> attrs, List<Tensor> args,
+      boolean[] nondeterministicArgs) {
     Program p = library.instantiate(name, attrs);
     if (args.size() != p.args.size()) {
       throw new KernelException("function '" + name + "' takes " + p.args.size() + " arguments, got " + args.size());
     }
     Map<Node.Endpoint, Tensor> feeds = new LinkedHashMap<>();
+    Set<Node.Endpoint> nondeterministicFeeds = new HashSet<>();
     for (int i = 0; i < args.size(); i++) {
-      feeds.put(new Node.Endpoint(p.args.get(i), 0), args.get(i));
+      Node.Endpoint arg = new Node.Endpoint(p.args.get(i), 0);
+      feeds.put(arg, args.get(i));
+      if (nondeterministicArgs != null && nondeterministicArgs[i]) {
+        nondeterministicFeeds.add(arg);
+      }
     }
-    return new Executor(p, this).run(feeds, p.rets, p.controlRets);
+    return new Executor(p, this).run(feeds, nondeterministicFeeds, p.rets, p.controlRets);
+  }
+
+  /** A node's kernel state, made on first use (see {@link OpContext#kernelState}). */
+  Object kernelState(Node node, Supplier<?> make) {
+    return kernelStates.computeIfAbsent(node, k -> make.get());
   }
 
   FunctionLibrary library() {
@@ -276,5 +312,34 @@ public final class Session {
       constants.put(node, t);
     }
     return t;
+  }
+
+  /**
+   * A stateful resource of the session other than a variable (a lookup table), created on first use under its key
+   * and kept for the session's life, as TF's resource manager keeps it per session.
+   */
+  public <T> T resource(String key, Class<T> type, Supplier<T> create) {
+    Object r = resources.computeIfAbsent(key, k -> create.get());
+    if (!type.isInstance(r)) {
+      throw new KernelException("resource '" + key + "' is a " + r.getClass().getSimpleName() + ", not a "
+          + type.getSimpleName());
+    }
+    return type.cast(r);
+  }
+
+  /** The resource under this key, if some op created it. */
+  public <T> Optional<T> existingResource(String key, Class<T> type) {
+    Object r = resources.get(key);
+    return type.isInstance(r) ? Optional.of(type.cast(r)) : Optional.empty();
+  }
+
+  /** How ops that read files (ReadFile, tables initialised from text files) read them; local files by default. */
+  public GraphFiles files() {
+    return files;
+  }
+
+  /** Sets how file-reading ops read the paths they are given (a model's assets on any storage). */
+  public void setFiles(GraphFiles files) {
+    this.files = java.util.Objects.requireNonNull(files, "files");
   }
 }

@@ -431,8 +431,8 @@ public final class Tensor {
       }
       return true;
     }
-    if (data instanceof Object[] || !dtype.isFixedSize() && dtype != DType.STRING) {
-      return Arrays.equals((Object[]) data, (Object[]) o.data);
+    if (dtype != DType.STRING && (data instanceof Object[] || !dtype.isFixedSize())) {
+      return Arrays.equals((Object[]) data, (Object[]) o.data); // resource and variant handles
     }
     return Arrays.equals(canonicalBytes(), o.canonicalBytes());
   }

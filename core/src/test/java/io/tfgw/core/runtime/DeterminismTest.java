@@ -58,4 +58,34 @@ class DeterminismTest {
       }
     }
   }
+
+  /**
+   * Random ops split their output into groups that each take their own part of the Philox stream, so the bits do
+   * not depend on how many threads fill them (TF shards the same way; RuntimeRandomOracleTest compares with TF).
+   */
+  @Test
+  void randomOpsDoNotDependOnThreads() {
+    Tensor shape = Tensor.ofInts(new long[] {2}, 301, 1003);
+    GraphDef g = new GraphBuilder()
+        .constant("shape", shape)
+        .constant("seed", Tensor.ofLongs(new long[] {2}, 17, -3))
+        .node("normal", "RandomStandardNormal", new String[] {"shape"}, "dtype", DType.FLOAT, "seed", 4L, "seed2", 5L)
+        .node("truncated", "TruncatedNormal", new String[] {"shape"}, "dtype", DType.DOUBLE, "seed", 4L, "seed2", 6L)
+        .node("uniform", "StatelessRandomUniform", new String[] {"shape", "seed"}, "dtype", DType.BFLOAT16)
+        .build();
+    List<String> fetches = List.of("normal", "truncated", "uniform");
+    Parallel.setThreads(1);
+    Session singleSession = new Session(g);
+    List<List<Tensor>> single = List.of(singleSession.run(Map.of(), fetches, List.of()),
+        singleSession.run(Map.of(), fetches, List.of()));
+    Parallel.setThreads(Math.max(4, Runtime.getRuntime().availableProcessors()));
+    Session multiSession = new Session(g);
+    for (int run = 0; run < 2; run++) {
+      List<Tensor> multi = multiSession.run(Map.of(), fetches, List.of());
+      for (int i = 0; i < fetches.size(); i++) {
+        assertThat(multi.get(i).bitEquals(single.get(run).get(i))).as(fetches.get(i) + " run " + run).isTrue();
+      }
+    }
+    assertThat(single.get(0).get(0).bitEquals(single.get(1).get(0))).as("a stateful op advances").isFalse();
+  }
 }

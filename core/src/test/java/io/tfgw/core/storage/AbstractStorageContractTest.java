@@ -114,6 +114,31 @@ public abstract class AbstractStorageContractTest {
         .hasMessageContaining(loc.toString());
   }
 
+  /**
+   * A location below a file is a path through that file: nothing is there, as on a local disk (tools probe
+   * {@code model.ckpt/checkpoint} without knowing that {@code model.ckpt} is a file). Stores that keep objects as
+   * files answer such keys with errors; the backend must still say "absent".
+   */
+  @Test
+  void aLocationBelowAFileIsAbsent() {
+    Location file = write("run/model.ckpt", bytes("a V1 checkpoint"));
+    for (String below : List.of("run/model.ckpt/checkpoint", "run/model.ckpt/variables/variables.index")) {
+      Location loc = root().resolve(below);
+      assertThat(storage().exists(loc)).as(below).isFalse();
+      assertThat(storage().inputFile(loc).exists()).as(below).isFalse();
+      assertThatThrownBy(() -> storage().inputFile(loc).length()).as(below)
+          .isInstanceOf(LocationNotFoundException.class).hasMessageContaining(loc.toString());
+      assertThatThrownBy(() -> storage().inputFile(loc).open()).as(below)
+          .isInstanceOf(LocationNotFoundException.class).hasMessageContaining(loc.toString());
+      storage().delete(loc); // nothing to delete
+      storage().capability(ConditionalWrites.class, loc)
+          .ifPresent(c -> assertThat(c.version(loc)).as("version of " + below).isEmpty());
+    }
+    assertThat(storage().isDirectory(file)).isFalse();
+    assertThat(storage().list(file)).isEmpty();
+    assertThat(storage().exists(file)).isTrue();
+  }
+
   @Test
   void abortedAndUncommittedOutputsLeaveNothing() throws Exception {
     Location aborted = root().resolve("aborted.bin");

@@ -73,8 +73,21 @@ public final class LocalStorage implements Storage, io.tfgw.core.storage.FileTim
     } catch (NoSuchFileException e) {
       return Optional.empty();
     } catch (IOException e) {
+      if (isThroughAFile(path)) {
+        return Optional.empty();
+      }
       throw new StorageException("Cannot read " + path + ": " + e.getMessage(), e);
     }
+  }
+
+  /** Whether the path goes through a file ({@code model.ckpt/checkpoint}): nothing can be there (ENOTDIR). */
+  private static boolean isThroughAFile(Path path) {
+    for (Path above = path.getParent(); above != null; above = above.getParent()) {
+      if (Files.isRegularFile(above)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   @Override
@@ -121,6 +134,9 @@ public final class LocalStorage implements Storage, io.tfgw.core.storage.FileTim
     try {
       Files.deleteIfExists(location.toLocalPath());
     } catch (IOException e) {
+      if (isThroughAFile(location.toLocalPath())) {
+        return;
+      }
       throw new StorageException("Cannot delete " + location + ": " + e.getMessage(), e);
     }
   }
@@ -132,6 +148,9 @@ public final class LocalStorage implements Storage, io.tfgw.core.storage.FileTim
     } catch (NoSuchFileException e) {
       throw new LocationNotFoundException(location);
     } catch (IOException e) {
+      if (isThroughAFile(location.toLocalPath())) {
+        throw new LocationNotFoundException(location);
+      }
       throw new StorageException("Cannot read " + location + ": " + e.getMessage(), e);
     }
   }
@@ -159,6 +178,9 @@ public final class LocalStorage implements Storage, io.tfgw.core.storage.FileTim
       } catch (NoSuchFileException e) {
         throw new LocationNotFoundException(location);
       } catch (IOException e) {
+        if (isThroughAFile(p)) {
+          throw new LocationNotFoundException(location);
+        }
         throw new StorageException("Cannot read " + location + ": " + e.getMessage(), e);
       }
     }
@@ -179,6 +201,9 @@ public final class LocalStorage implements Storage, io.tfgw.core.storage.FileTim
       } catch (NoSuchFileException e) {
         throw new LocationNotFoundException(location);
       } catch (IOException e) {
+        if (isThroughAFile(p)) {
+          throw new LocationNotFoundException(location);
+        }
         throw new StorageException("Cannot open " + location + ": " + e.getMessage(), e);
       }
     }

@@ -15,8 +15,28 @@ final class S3Errors {
     return e instanceof S3Exception s && s.statusCode() == 404;
   }
 
+  /** 404 for the key itself, not for its bucket: there is no such object. */
+  static boolean isNoSuchKey(SdkException e) {
+    return isNotFound(e) && !(e.getMessage() != null && e.getMessage().contains("NoSuchBucket"));
+  }
+
+  /**
+   * Whether the store's answer may mean that the key is a path through an object: stores that keep objects as
+   * files cannot look up {@code a/b} when {@code a} is a file, and answer with an error instead of 404 (S3Proxy's
+   * filesystem store: 500 with no error code; others 400 or 409). Only an object above the key tells for sure.
+   */
+  static boolean mayBeBelowAnObject(SdkException e) {
+    return e instanceof S3Exception s && (s.statusCode() == 500 || s.statusCode() == 400 || s.statusCode() == 409);
+  }
+
   /** The message for {@code e}, raised while trying to {@code action} (read, write, list, delete) {@code location}. */
   static StorageException of(String action, Location location, SdkException e, S3Settings settings) {
+    return of(action, location, e, settings, 0);
+  }
+
+  /** The same, for a request that was already sent {@code earlierAttempts} times before the one that failed. */
+  static StorageException of(String action, Location location, SdkException e, S3Settings settings,
+      int earlierAttempts) {
     if (e instanceof S3Exception s) {
       String code = s.awsErrorDetails() != null ? s.awsErrorDetails().errorCode() : null;
       int status = s.statusCode();
@@ -57,7 +77,8 @@ final class S3Errors {
     String unreachable = unreachable(e);
     if (unreachable != null) {
       return new StorageException("Cannot " + action + " " + location + ": " + (endpoint != null
-          ? "the S3 endpoint " + endpoint : "S3") + " " + unreachable + attempts(msg) + ". " + (endpoint != null
+          ? "the S3 endpoint " + endpoint : "S3") + " " + unreachable + attempts(msg, earlierAttempts) + ". "
+          + (endpoint != null
           ? "Check --endpoint (or AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL) and that the server is running."
           : "Check the network, or set --endpoint for an S3-compatible store."), e);
     }
@@ -66,7 +87,7 @@ final class S3Errors {
   }
 
   /** What went wrong reaching the server (refused, unknown host, timed out), or null for other failures. */
-  private static String unreachable(Throwable e) {
+  static String unreachable(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
       if (t instanceof java.net.ConnectException) {
         return "refuses connections";
@@ -84,9 +105,10 @@ final class S3Errors {
     return null;
   }
 
-  /** " (tried N times)" from the SDK's "(SDK Attempt Count: N)", or nothing. */
-  private static String attempts(String msg) {
+  /** " (tried N times)" from the SDK's "(SDK Attempt Count: N)" and the earlier attempts, or nothing. */
+  private static String attempts(String msg, int earlierAttempts) {
     java.util.regex.Matcher m = java.util.regex.Pattern.compile("SDK Attempt Count: (\\d+)").matcher(msg);
-    return m.find() && !m.group(1).equals("1") ? " (tried " + m.group(1) + " times)" : "";
+    int tried = (m.find() ? Integer.parseInt(m.group(1)) : 1) + earlierAttempts;
+    return tried > 1 ? " (tried " + tried + " times)" : "";
   }
 }

@@ -96,7 +96,7 @@ final class S3Output extends AtomicOutputStream {
         uploadId = storage.client().createMultipartUpload(b -> b.bucket(location.authority()).key(location.path())
             .checksumAlgorithm(ChecksumAlgorithm.CRC32_C)).uploadId();
       } catch (SdkException e) {
-        throw S3Errors.of("write", location, e, storage.settings());
+        throw storage.writeFailure(location, e);
       }
     }
     byte[] data = buffer;
@@ -159,7 +159,7 @@ final class S3Output extends AtomicOutputStream {
     } catch (ExecutionException e) {
       abortUpload();
       Throwable cause = e.getCause();
-      throw cause instanceof SdkException s ? S3Errors.of("write", location, s, storage.settings())
+      throw cause instanceof SdkException s ? storage.writeFailure(location, s)
           : new StorageException("Cannot write " + location + ": " + cause.getMessage(), cause);
     } catch (InterruptedException e) {
       abortUpload();
@@ -167,7 +167,7 @@ final class S3Output extends AtomicOutputStream {
       throw new StorageException("Interrupted while writing " + location);
     } catch (SdkException e) {
       abortUpload();
-      throw S3Errors.of("write", location, e, storage.settings());
+      throw storage.writeFailure(location, e);
     } catch (RuntimeException e) {
       abortUpload();
       throw e;

@@ -14,6 +14,7 @@ import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.retries.api.RetryStrategy;
 import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
@@ -93,7 +94,7 @@ public record S3Settings(Optional<URI> endpoint, boolean pathStyle, Optional<Str
             .socketTimeout(socketTimeout)
             .build())
         .overrideConfiguration(ClientOverrideConfiguration.builder()
-            .retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder().maxAttempts(maxAttempts).build())
+            .retryStrategy(retryStrategy(maxAttempts))
             .build())
         .region(resolveRegion())
         .credentialsProvider(credentials())
@@ -104,6 +105,11 @@ public record S3Settings(Optional<URI> endpoint, boolean pathStyle, Optional<Str
       b.crossRegionAccessEnabled(true); // a bucket in another region than the configured one still works
     }
     return b.build();
+  }
+
+  /** The standard retry strategy with {@code attempts} attempts in all (1: the request is sent once). */
+  static RetryStrategy retryStrategy(int attempts) {
+    return AwsRetryStrategy.standardRetryStrategy().toBuilder().maxAttempts(attempts).build();
   }
 
   /** Never prints the secret: settings may end up in a log line or an error message. */

@@ -5,9 +5,11 @@ import io.tfgw.core.storage.FileEntry;
 import io.tfgw.core.storage.FileTimes;
 import io.tfgw.core.storage.InputFile;
 import io.tfgw.core.storage.Location;
+import io.tfgw.core.storage.LocationNotFoundException;
 import io.tfgw.core.storage.OutputFile;
 import io.tfgw.core.storage.RandomAccessInput;
 import io.tfgw.core.storage.Storage;
+import io.tfgw.core.storage.StorageException;
 import io.tfgw.core.storage.StoredChecksums;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -19,13 +21,18 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import java.util.function.Predicate;
+import software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration;
 import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.retries.api.RetryStrategy;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.ChecksumMode;
 import software.amazon.awssdk.services.s3.model.ChecksumType;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
+import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
@@ -45,6 +52,8 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  *       other 4xx (see {@link S3Settings#newClient()}).</li>
  *   <li>{@link #list} is ListObjectsV2 with paging; keys come back in UTF-8 byte order. Zero-byte "folder"
  *       markers ({@code key/}) are not files and are skipped.</li>
+ *   <li>Stores that keep objects as files answer a key below an object with an error instead of 404; such a key
+ *       is absent, found without retries (see {@link #find}), and a write there fails naming the object.</li>
  * </ul>
  *
  * <p>{@link #statistics()} counts requests and fetched bytes, so that tests (and {@code --debug}) can show how
@@ -58,15 +67,28 @@ public final class S3Storage implements Storage, FileTimes, StoredChecksums, io.
   final AtomicLong getRequests = new AtomicLong();
   final AtomicLong bytesUploaded = new AtomicLong();
 
+  /** Request options: sent once without retries, and sent again with the attempts left after that one. */
+  private final AwsRequestOverrideConfiguration sendOnce;
+  private final AwsRequestOverrideConfiguration remainingAttempts;
+
   public S3Storage(S3Settings settings) {
     this.settings = settings;
     this.client = settings.newClient();
+    this.sendOnce = withAttempts(1);
+    this.remainingAttempts = withAttempts(Math.max(1, settings.maxAttempts() - 1));
     AtomicInteger n = new AtomicInteger();
     this.uploads = Executors.newCachedThreadPool(r -> {
       Thread t = new Thread(r, "tfgw-s3-upload-" + n.incrementAndGet());
       t.setDaemon(true);
       return t;
     });
+  }
+
+  /** A request option that replaces the client's retry strategy by one with {@code attempts} attempts. */
+  private static AwsRequestOverrideConfiguration withAttempts(int attempts) {
+    RetryStrategy strategy = S3Settings.retryStrategy(attempts);
+    return AwsRequestOverrideConfiguration.builder().addPlugin(config -> config.overrideConfiguration(
+        config.overrideConfiguration().toBuilder().retryStrategy(strategy).build())).build();
   }
 
   /** What this backend has transferred so far. */
@@ -124,17 +146,103 @@ public final class S3Storage implements Storage, FileTimes, StoredChecksums, io.
   }
 
   HeadObjectResponse head(Location location) {
+    return find(location).orElseThrow(() -> new LocationNotFoundException(location, "No such file: " + location));
+  }
+
+  /**
+   * The object's metadata, or empty when there is no object at the location.
+   *
+   * <p>Stores that keep objects as files (S3Proxy's filesystem and in-memory stores, other self-hosted stores) cannot look up a
+   * key below a key that is an object ({@code run/model.ckpt/checkpoint} when {@code run/model.ckpt} is a V1
+   * checkpoint): that is a path through a file, which they answer with an error (S3Proxy: HTTP 500) instead of 404.
+   * So the HEAD is sent once first, and such an error, repeated, for a key below an object means "no such object"
+   * at once, rather than after the retries with backoff that an error earns. Every other failure goes on with the remaining
+   * attempts, so a server error anywhere else is retried and reported as for any request.
+   */
+  private Optional<HeadObjectResponse> find(Location location) {
     requireKey(location);
+    return unlessAbsent(location, "read", S3Errors::isNoSuchKey, attempts -> headObject(location, attempts));
+  }
+
+  /**
+   * Sends a request about the object at {@code location} once, then, unless the answer is that there is no such
+   * object (by {@code absent}, or an error for a key below an object), with the remaining attempts. Empty when
+   * there is no such object.
+   */
+  private <T> Optional<T> unlessAbsent(Location location, String action, Predicate<SdkException> absent,
+      Function<AwsRequestOverrideConfiguration, T> request) {
     try {
-      return client.headObject(b -> b.bucket(location.authority()).key(location.path()));
+      return Optional.of(request.apply(sendOnce));
     } catch (SdkException e) {
-      throw S3Errors.of("read", location, e, settings);
+      if (absent.test(e)) {
+        return Optional.empty();
+      }
+      if (S3Errors.mayBeBelowAnObject(e) && objectAbove(location).isPresent()) {
+        // a store that keeps objects as files gives this answer for the key every time; asked once more, it tells
+        // that apart from a passing server error on a store where a key and keys below it can all be objects (S3)
+        try {
+          return Optional.of(request.apply(sendOnce));
+        } catch (SdkException again) {
+          if (absent.test(again) || S3Errors.mayBeBelowAnObject(again)) {
+            return Optional.empty();
+          }
+        }
+      }
+      if (settings.maxAttempts() == 1) {
+        throw S3Errors.of(action, location, e, settings);
+      }
     }
+    try {
+      return Optional.of(request.apply(remainingAttempts));
+    } catch (SdkException e) {
+      if (absent.test(e)) {
+        return Optional.empty();
+      }
+      throw S3Errors.of(action, location, e, settings, 1);
+    }
+  }
+
+  private HeadObjectResponse headObject(Location location, AwsRequestOverrideConfiguration attempts) {
+    return client.headObject(b -> b.bucket(location.authority()).key(location.path()).overrideConfiguration(attempts));
+  }
+
+  /**
+   * The nearest key above {@code location} that is an object, if any. Each key is asked once, from the nearest up:
+   * a store that keeps objects as files answers 404 for a directory and the same error again for the keys between
+   * the location and the object; any other failure ends the search with nothing found.
+   */
+  Optional<Location> objectAbove(Location location) {
+    for (Location above = location.parent(); !above.isRoot(); above = above.parent()) {
+      try {
+        headObject(above, sendOnce);
+        return Optional.of(above);
+      } catch (SdkException e) {
+        if (!S3Errors.isNoSuchKey(e) && !S3Errors.mayBeBelowAnObject(e)) {
+          return Optional.empty();
+        }
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * The error for a write that failed; it names the object in the way when the store refused a key below one
+   * (answering with an error, or closing the connection while the body is still being sent).
+   */
+  StorageException writeFailure(Location location, SdkException e) {
+    boolean mayBeBelowAnObject = e instanceof S3Exception ? S3Errors.mayBeBelowAnObject(e) : S3Errors.unreachable(e) == null;
+    Optional<Location> file = mayBeBelowAnObject ? objectAbove(location) : Optional.empty();
+    if (file.isPresent()) {
+      return new StorageException("Cannot write " + location + ": " + file.get() + " is a file (an object), and this "
+          + "store keeps objects as files, so nothing can be written below it. Choose a location that is not inside "
+          + file.get().fileName() + ", or delete that object first.", e);
+    }
+    return S3Errors.of("write", location, e, settings);
   }
 
   private static void requireKey(Location location) {
     if (location.path().isEmpty()) {
-      throw new io.tfgw.core.storage.StorageException(location + " is a bucket, not a file: name a key inside it");
+      throw new StorageException(location + " is a bucket, not a file: name a key inside it");
     }
   }
 
@@ -159,16 +267,8 @@ public final class S3Storage implements Storage, FileTimes, StoredChecksums, io.
 
   /** The object's ETag, which changes with every write; empty when there is no such object. */
   @Override
-  public java.util.Optional<String> version(Location file) {
-    requireKey(file);
-    try {
-      return java.util.Optional.ofNullable(client.headObject(b -> b.bucket(file.authority()).key(file.path())).eTag());
-    } catch (SdkException e) {
-      if (S3Errors.isNotFound(e) && !(e.getMessage() != null && e.getMessage().contains("NoSuchBucket"))) {
-        return java.util.Optional.empty();
-      }
-      throw S3Errors.of("read", file, e, settings);
-    }
+  public Optional<String> version(Location file) {
+    return find(file).map(HeadObjectResponse::eTag);
   }
 
   /**
@@ -204,18 +304,7 @@ public final class S3Storage implements Storage, FileTimes, StoredChecksums, io.
 
   @Override
   public boolean exists(Location location) {
-    if (location.path().isEmpty()) {
-      return false;
-    }
-    try {
-      client.headObject(b -> b.bucket(location.authority()).key(location.path()));
-      return true;
-    } catch (SdkException e) {
-      if (S3Errors.isNotFound(e) && !(e.getMessage() != null && e.getMessage().contains("NoSuchBucket"))) {
-        return false;
-      }
-      throw S3Errors.of("read", location, e, settings);
-    }
+    return !location.path().isEmpty() && find(location).isPresent();
   }
 
   @Override
@@ -231,13 +320,8 @@ public final class S3Storage implements Storage, FileTimes, StoredChecksums, io.
   @Override
   public void delete(Location location) {
     requireKey(location);
-    try {
-      client.deleteObject(b -> b.bucket(location.authority()).key(location.path()));
-    } catch (SdkException e) {
-      if (!S3Errors.isNotFound(e)) {
-        throw S3Errors.of("delete", location, e, settings);
-      }
-    }
+    unlessAbsent(location, "delete", S3Errors::isNotFound, attempts -> client.deleteObject(b -> b
+        .bucket(location.authority()).key(location.path()).overrideConfiguration(attempts)));
   }
 
   @Override

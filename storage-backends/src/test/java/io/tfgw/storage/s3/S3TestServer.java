@@ -13,8 +13,9 @@ import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
- * A real S3 server for tests: S3Proxy in this JVM, on 127.0.0.1 and a free port, keeping objects in memory. Tests
- * talk to it through the real SDK; nothing is mocked.
+ * A real S3 server for tests: S3Proxy in this JVM, on 127.0.0.1 and a free port, keeping objects in memory
+ * ({@link #start()}: as files of an in-memory file system) or as files below a directory
+ * ({@link #startOnFilesystem}). Tests talk to it through the real SDK; nothing is mocked.
  */
 public final class S3TestServer implements AutoCloseable {
   public static final String ACCESS_KEY = "tfgw-test-key";
@@ -40,12 +41,34 @@ public final class S3TestServer implements AutoCloseable {
 
   /** A server whose blob store is wrapped, e.g. to inject failures. */
   public static S3TestServer start(java.util.function.UnaryOperator<org.gaul.s3proxy.blobstore.BlobStore> wrap) {
+    return start("transient", new Properties(), wrap);
+  }
+
+  /**
+   * A server whose buckets are directories below {@code baseDirectory} and whose objects are files (S3Proxy's
+   * {@code filesystem} store). Such a store behaves as a file system where S3 does not: a key below a key that is
+   * an object ({@code a/b} when {@code a} is a file) is a path through a file, which it answers with an error
+   * instead of 404. Many self-hosted "S3-compatible" stores keep objects as files this way.
+   */
+  public static S3TestServer startOnFilesystem(java.nio.file.Path baseDirectory) {
+    return startOnFilesystem(baseDirectory, java.util.function.UnaryOperator.identity());
+  }
+
+  /** A filesystem-backed server whose blob store is wrapped, e.g. to record or fail requests. */
+  public static S3TestServer startOnFilesystem(java.nio.file.Path baseDirectory,
+      java.util.function.UnaryOperator<org.gaul.s3proxy.blobstore.BlobStore> wrap) {
+    Properties properties = new Properties();
+    properties.setProperty("jclouds.filesystem.basedir", baseDirectory.toAbsolutePath().toString());
+    return start("filesystem", properties, wrap);
+  }
+
+  private static S3TestServer start(String provider, Properties properties,
+      java.util.function.UnaryOperator<org.gaul.s3proxy.blobstore.BlobStore> wrap) {
     try {
-      Properties properties = new Properties();
       properties.setProperty("jclouds.identity", ACCESS_KEY);
       properties.setProperty("jclouds.credential", SECRET_KEY);
       S3Proxy proxy = S3Proxy.builder()
-          .blobStore(wrap.apply(BlobStores.create("transient", properties)))
+          .blobStore(wrap.apply(BlobStores.create(provider, properties)))
           .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
           .endpoint(URI.create("http://127.0.0.1:0"))
           .ignoreUnknownHeaders(true)

@@ -18,11 +18,15 @@ final class ArrayKernels {
 
   static void register(BiConsumer<String, OpKernel> r) {
     r.accept("Const", ctx -> ctx.output(0, ctx.cachedAttrTensor("value")));
-    OpKernel identity = ctx -> ctx.output(0, ctx.input(0));
-    for (String op : List.of("Identity", "Snapshot", "StopGradient", "PreventGradient", "DeepCopy", "LoopCond",
-        "PlaceholderWithDefault")) {
+    // these forward their input's buffer in TF: an alias of a TF1 variable stays one (see Variable)
+    OpKernel identity = ctx -> ctx.forward(0, 0);
+    for (String op : List.of("Identity", "StopGradient", "PreventGradient", "LoopCond", "PlaceholderWithDefault")) {
       r.accept(op, identity);
     }
+    // these copy a buffer that is shared (a variable's): they read the value of the moment they run
+    OpKernel copy = ctx -> ctx.output(0, ctx.input(0));
+    r.accept("Snapshot", copy);
+    r.accept("DeepCopy", copy);
     r.accept("RefIdentity", ctx -> ctx.outputRaw(0, ctx.rawInput(0)));
     OpKernel checkNumerics = ctx -> {
       Tensor x = ctx.input(0);
@@ -33,13 +37,13 @@ final class ArrayKernels {
               : "Inf") + " values");
         }
       }
-      ctx.output(0, x);
+      ctx.forward(0, 0);
     };
     r.accept("CheckNumerics", checkNumerics);
     r.accept("CheckNumericsV2", checkNumerics);
     r.accept("IdentityN", ctx -> {
       for (int i = 0; i < ctx.numInputs(); i++) {
-        ctx.output(i, ctx.input(i));
+        ctx.forward(i, i);
       }
     });
     r.accept("NoOp", ctx -> { });
@@ -53,12 +57,12 @@ final class ArrayKernels {
         throw new KernelException("Shape of tensor " + x.shape() + " is not compatible with expected shape "
             + Arrays.toString(want));
       }
-      ctx.output(0, x);
+      ctx.forward(0, 0);
     });
     r.accept("Switch", ctx -> {
       boolean pred = ctx.input(1).bools()[0];
       ctx.outputDead(pred ? 0 : 1);
-      ctx.outputRaw(pred ? 1 : 0, ctx.isRef(0) ? ctx.rawInput(0) : ctx.input(0));
+      ctx.forward(0, pred ? 1 : 0);
     });
     r.accept("RefSwitch", ctx -> {
       boolean pred = ctx.input(1).bools()[0];
@@ -87,7 +91,7 @@ final class ArrayKernels {
       ctx.output(0, ctx.attrType("out_type", DType.INT32) == DType.INT64 ? Tensor.scalar(n) : Tensor.scalar((int) n));
     });
     r.accept("Rank", ctx -> ctx.output(0, Tensor.scalar(ctx.input(0).rank())));
-    r.accept("Reshape", ctx -> ctx.output(0, reshape(ctx.input(0), ctx.input(1).toLongs())));
+    r.accept("Reshape", ctx -> ctx.forward(0, 0, reshape(ctx.input(0), ctx.input(1).toLongs()).shape()));
     r.accept("Squeeze", ArrayKernels::squeeze);
     r.accept("ExpandDims", ctx -> {
       Tensor x = ctx.input(0);
@@ -104,7 +108,7 @@ final class ArrayKernels {
       System.arraycopy(dims, 0, out, 0, axis);
       out[axis] = 1;
       System.arraycopy(dims, axis, out, axis + 1, rank - axis);
-      ctx.output(0, x.reshape(Shape.of(out)));
+      ctx.forward(0, 0, Shape.of(out));
     });
     r.accept("Transpose", ctx -> ctx.output(0, transpose(ctx.input(0), ctx.input(1).toLongs())));
     r.accept("ConcatV2", ctx -> {
@@ -366,7 +370,7 @@ final class ArrayKernels {
         out.add(dims[i]);
       }
     }
-    ctx.output(0, x.reshape(Shape.of(out)));
+    ctx.forward(0, 0, Shape.of(out));
   }
 
   /** A new tensor from x's elements at {@code offset + sum(idx[d] * strides[d])} for idx over outDims. */

@@ -17,12 +17,12 @@ final class FunctionKernels {
   private FunctionKernels() {}
 
   static void register(BiConsumer<String, OpKernel> r) {
-    OpKernel call = ctx -> outputs(ctx, ctx.call(ctx.attrFunc("f"), ctx.inputs(0, ctx.numInputs())));
+    OpKernel call = ctx -> ctx.outputs(ctx.call(ctx.attrFunc("f"), ctx.inputs(0, ctx.numInputs()), null));
     r.accept("PartitionedCall", call);
     r.accept("StatefulPartitionedCall", call);
     OpKernel ifKernel = ctx -> {
       NameAttrList branch = truthy(ctx.input(0)) ? ctx.attrFunc("then_branch") : ctx.attrFunc("else_branch");
-      outputs(ctx, ctx.call(branch, ctx.inputs(1, ctx.numInputs())));
+      ctx.outputs(ctx.call(branch, ctx.inputs(1, ctx.numInputs()), null));
     };
     r.accept("If", ifKernel);
     r.accept("StatelessIf", ifKernel);
@@ -31,7 +31,7 @@ final class FunctionKernels {
       long index = ctx.input(0).getLong(0);
       NameAttrList branch = index < 0 || index >= branches.size() ? branches.get(branches.size() - 1)
           : branches.get((int) index);
-      outputs(ctx, ctx.call(branch, ctx.inputs(1, ctx.numInputs())));
+      ctx.outputs(ctx.call(branch, ctx.inputs(1, ctx.numInputs()), null));
     };
     r.accept("Case", caseKernel);
     r.accept("StatelessCase", caseKernel);
@@ -39,25 +39,30 @@ final class FunctionKernels {
       NameAttrList cond = ctx.attrFunc("cond");
       NameAttrList body = ctx.attrFunc("body");
       List<Tensor> vars = ctx.inputs(0, ctx.numInputs());
+      boolean[] nondeterministic = null; // the loop variables' (null: as the inputs)
       for (long i = 0; ; i++) {
         if (i > MAX_ITERATIONS) {
           throw new KernelException("the loop did not end after " + MAX_ITERATIONS + " iterations");
         }
-        if (!truthy(ctx.call(cond, vars).get(0))) {
+        OpContext.CallResult c = ctx.call(cond, vars, nondeterministic);
+        if (c.nondeterministic()[0]) {
+          ctx.markNondeterministic(); // how often the body runs is random: so is every result
+        }
+        if (!truthy(c.values().get(0))) {
           break;
         }
-        vars = ctx.call(body, vars);
+        OpContext.CallResult b = ctx.call(body, vars, nondeterministic);
+        vars = b.values();
+        nondeterministic = b.nondeterministic();
       }
-      outputs(ctx, vars);
+      if (nondeterministic == null) {
+        nondeterministic = new boolean[vars.size()];
+        java.util.Arrays.fill(nondeterministic, ctx.isNondeterministic());
+      }
+      ctx.outputs(new OpContext.CallResult(vars, nondeterministic));
     };
     r.accept("While", whileKernel);
     r.accept("StatelessWhile", whileKernel);
-  }
-
-  private static void outputs(OpContext ctx, List<Tensor> values) {
-    for (int i = 0; i < values.size(); i++) {
-      ctx.output(i, values.get(i));
-    }
   }
 
   /** TF's truth of a predicate tensor: a scalar's value (non-zero), or a non-scalar's non-emptiness. */

@@ -17,5 +17,9 @@ public final class Kernels {
     TensorArrayKernels.register(registry);
     SegmentKernels.register(registry);
     ImageKernels.register(registry);
+    LookupKernels.register(registry);
+    FileKernels.register(registry);
+    StringKernels.register(registry);
+    RandomKernels.register(registry);
   }
 }

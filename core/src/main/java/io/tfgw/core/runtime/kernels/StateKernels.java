@@ -33,32 +33,51 @@ final class StateKernels {
       ctx.session().variable(key, ctx.attrType("dtype"));
       ctx.output(0, Tensor.of(DType.RESOURCE, Shape.scalar(), new Object[] {new ResourceHandle(key)}));
     });
-    r.accept("ReadVariableOp", ctx -> {
-      Variable v = resource(ctx, 0, ctx.attrType("dtype", null));
-      ctx.output(0, ctx.session().valueOf(v));
+    // resource variables are copy-on-write in TF: a read keeps its value whatever is assigned later
+    r.accept("ReadVariableOp", ctx -> ctx.output(0, ctx.read(resource(ctx, 0, ctx.attrType("dtype", null)))));
+    r.accept("AssignVariableOp", ctx -> {
+      Tensor value = ctx.input(1);
+      resource(ctx, 0, ctx.attrType("dtype", null)).assign(value, ctx.isNondeterministic());
     });
-    r.accept("AssignVariableOp", ctx -> resource(ctx, 0, ctx.attrType("dtype", null)).assign(ctx.input(1)));
-    r.accept("AssignAddVariableOp", ctx -> update(ctx, resource(ctx, 0, ctx.attrType("dtype", null)), true));
-    r.accept("AssignSubVariableOp", ctx -> update(ctx, resource(ctx, 0, ctx.attrType("dtype", null)), false));
+    r.accept("AssignAddVariableOp", ctx -> {
+      Variable v = resource(ctx, 0, ctx.attrType("dtype", null));
+      Tensor sum = updated(ctx, v, true);
+      v.assign(sum, ctx.isNondeterministic());
+    });
+    r.accept("AssignSubVariableOp", ctx -> {
+      Variable v = resource(ctx, 0, ctx.attrType("dtype", null));
+      Tensor difference = updated(ctx, v, false);
+      v.assign(difference, ctx.isNondeterministic());
+    });
     r.accept("VarIsInitializedOp", ctx -> ctx.output(0, Tensor.scalar(resource(ctx, 0, null).isInitialized())));
     r.accept("DestroyResourceOp", ctx -> { });
     r.accept("ResourceGather", ctx -> {
       Variable v = resource(ctx, 0, ctx.attrType("dtype", null));
-      ctx.output(0, ArrayKernels.gather(ctx.session().valueOf(v), ctx.input(1), (int) ctx.attrInt("batch_dims", 0),
+      ctx.output(0, ArrayKernels.gather(ctx.read(v), ctx.input(1), (int) ctx.attrInt("batch_dims", 0),
           (int) ctx.attrInt("batch_dims", 0)));
     });
+    // TF1 ref variables are updated in place: tensors read from them earlier see the update (see Variable)
     r.accept("Assign", ctx -> {
       Variable v = ctx.ref(0);
-      v.assign(ctx.input(1));
+      Tensor value = ctx.input(1);
+      if (ctx.attrBool("validate_shape", true) && v.isInitialized() && !v.value().shape().equals(value.shape())) {
+        throw new KernelException("Assign requires shapes of both tensors to match. lhs shape= " + v.value().shape()
+            + " rhs shape= " + value.shape());
+      }
+      v.assignInPlace(value, ctx.isNondeterministic());
       ctx.outputRaw(0, v);
     });
     r.accept("AssignAdd", ctx -> {
-      update(ctx, ctx.ref(0), true);
-      ctx.outputRaw(0, ctx.ref(0));
+      Variable v = ctx.ref(0);
+      Tensor sum = updated(ctx, v, true);
+      v.updateInPlace(sum, ctx.isNondeterministic());
+      ctx.outputRaw(0, v);
     });
     r.accept("AssignSub", ctx -> {
-      update(ctx, ctx.ref(0), false);
-      ctx.outputRaw(0, ctx.ref(0));
+      Variable v = ctx.ref(0);
+      Tensor difference = updated(ctx, v, false);
+      v.updateInPlace(difference, ctx.isNondeterministic());
+      ctx.outputRaw(0, v);
     });
     r.accept("IsVariableInitialized", ctx -> ctx.output(0, Tensor.scalar(ctx.ref(0).isInitialized())));
 
@@ -119,13 +138,17 @@ final class StateKernels {
     return ctx.session().variable(h.key(), dtype);
   }
 
-  private static void update(OpContext ctx, Variable v, boolean add) {
-    Tensor old = ctx.session().valueOf(v);
+  /** The variable's value plus (or minus) input 1, which must have the variable's shape. */
+  private static Tensor updated(OpContext ctx, Variable v, boolean add) {
+    Tensor old = ctx.read(v);
     Tensor delta = ctx.input(1);
-    Tensor sum = add
+    if (!old.shape().equals(delta.shape())) {
+      throw new KernelException("Cannot update variable with shape " + old.shape() + " using a Tensor with shape "
+          + delta.shape() + ", shapes must be equal.");
+    }
+    return add
         ? Elementwise.binary(ctx, old, delta, (a, b) -> a + b, (a, b) -> a + b, (a, b) -> a + b, (a, b) -> a + b, null)
         : Elementwise.binary(ctx, old, delta, (a, b) -> a - b, (a, b) -> a - b, (a, b) -> a - b, (a, b) -> a - b, null);
-    v.assign(sum);
   }
 
   static String string(Tensor t, int i) {

@@ -1,0 +1,387 @@
+package io.tfgw.converters.onnx;
+
+import io.tfgw.converters.graph.Freezer;
+import io.tfgw.converters.graph.TensorRef;
+import io.tfgw.core.TfgwException;
+import io.tfgw.core.UnsupportedInputException;
+import io.tfgw.core.WrongInputException;
+import io.tfgw.core.runtime.Session;
+import io.tfgw.core.runtime.Tensor;
+import io.tfgw.core.tensor.DType;
+import io.tfgw.core.tensor.TensorData;
+import io.tfgw.core.tensor.TensorProtos;
+import io.tfgw.proto.AttrValue;
+import io.tfgw.proto.GraphDef;
+import io.tfgw.proto.NodeDef;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Supplier;
+
+/**
+ * Maps a frozen TF graph (variables as constants, functions inlined) onto an ONNX graph. Nodes whose inputs are
+ * all constant are evaluated once in tfgw's runtime (TF's own semantics) and become constants; every other node
+ * goes through its {@link OpMapping}. Nodes without a mapping are all collected and reported together before
+ * anything is written.
+ */
+final class TfToOnnx {
+  /** An input or output of the exported model: its ONNX name and the TF tensor behind it. */
+  record Port(String name, String tensor, DType dtype, long[] shape, String[] dimParams) {}
+
+  private static final Map<String, OpMapping> MAPPINGS = new HashMap<>();
+  /** Ops that pass their first input through unchanged. */
+  private static final Set<String> PASS_THROUGH = Set.of("Identity", "StopGradient", "Snapshot", "CheckNumerics",
+      "EnsureShape", "PreventGradient", "PlaceholderWithDefault", "DebugIdentity");
+  /** Ops never evaluated at export time: their value differs per run. */
+  private static final Set<String> NOT_FOLDED = Set.of("RandomUniform", "RandomUniformInt", "RandomStandardNormal",
+      "TruncatedNormal", "Multinomial", "RandomShuffle", "Placeholder", "Switch", "RefSwitch", "Merge", "RefMerge",
+      "Enter", "RefEnter", "Exit", "RefExit", "NextIteration", "RefNextIteration", "LoopCond", "ControlTrigger");
+
+  static {
+    ElementwiseMappings.register(MAPPINGS);
+    NnMappings.register(MAPPINGS);
+    ArrayMappings.register(MAPPINGS);
+  }
+
+  /** The TF ops with an ONNX mapping (for the README's table and for checks). */
+  static Set<String> mappedOps() {
+    Set<String> ops = new TreeSet<>(MAPPINGS.keySet());
+    ops.addAll(PASS_THROUGH);
+    ops.add("IdentityN");
+    ops.add("Const");
+    ops.add("Placeholder");
+    return ops;
+  }
+
+  private final GraphDef graph;
+  private final Map<String, Supplier<TensorData>> lazy;
+  private final int opset;
+  private final OnnxGraph g = new OnnxGraph();
+  private final Map<String, NodeDef> nodes = new LinkedHashMap<>();
+  /** TF tensor name ({@code node:i}) to ONNX value name. */
+  private final Map<String, String> values = new HashMap<>();
+  private final Set<String> failed = new HashSet<>();
+  private final Map<String, List<String>> problems = new LinkedHashMap<>();
+
+  TfToOnnx(Freezer.Lazy frozen, int opset) {
+    this.graph = frozen.graph();
+    this.lazy = frozen.variables();
+    this.opset = opset;
+    for (NodeDef n : graph.getNodeList()) {
+      nodes.put(n.getName(), n);
+    }
+  }
+
+  OnnxGraph convert(List<Port> inputs, List<Port> outputs) {
+    for (Port p : inputs) {
+      g.reserve(p.name());
+      values.put(p.tensor(), p.name());
+      g.meta.put(p.name(), new OnnxGraph.Meta(p.dtype(), p.shape()));
+      g.inputs.add(new OnnxGraph.Port(p.name(), p.dtype(), p.shape(), p.dimParams()));
+    }
+    for (Port p : outputs) {
+      g.reserve(p.name());
+    }
+    Map<String, Set<Integer>> used = usedOutputs(outputs);
+    for (String name : order(outputs, inputs)) {
+      NodeDef n = nodes.get(name);
+      try {
+        convertNode(n, used.getOrDefault(name, Set.of()));
+      } catch (UnsupportedInputException e) {
+        problem(n, e.getMessage());
+      } catch (WrongInputException e) {
+        throw e;
+      } catch (TfgwException | IllegalArgumentException | IllegalStateException | IndexOutOfBoundsException e) {
+        problem(n, e.getMessage());
+      }
+    }
+    if (!problems.isEmpty()) {
+      throw new UnsupportedInputException(describeProblems());
+    }
+    for (Port p : inputs) {
+      if (p.shape() == null) {
+        throw new UnsupportedInputException("Input '" + p.name() + "' (" + p.tensor() + ") declares no rank (its "
+            + "Placeholder has no shape), and ONNX model inputs need one; export from a graph whose input has a "
+            + "shape. Nothing was written.");
+      }
+    }
+    for (Port p : outputs) {
+      String v = values.get(p.tensor());
+      OnnxGraph.Meta m = g.meta(v);
+      long[] shape = p.shape() != null ? p.shape() : m.shape() != null ? m.shape() : declaredOutputShape(p.tensor());
+      DType dtype = m.dtype();
+      // graph outputs carry the names the source gives them
+      g.add("Identity", "node:" + p.name(), List.of(v), List.of(p.name()));
+      g.meta.put(p.name(), new OnnxGraph.Meta(dtype, shape));
+      g.outputs.add(new OnnxGraph.Port(p.name(), dtype, shape, null));
+    }
+    return g;
+  }
+
+  private void problem(NodeDef n, String why) {
+    failed.add(n.getName());
+    problems.computeIfAbsent(n.getOp(), k -> new ArrayList<>()).add("'" + n.getName() + "'"
+        + (why == null || why.isEmpty() ? "" : " (" + why + ")"));
+  }
+
+  private String describeProblems() {
+    List<String> parts = new ArrayList<>();
+    int count = 0;
+    for (Map.Entry<String, List<String>> e : problems.entrySet()) {
+      count += e.getValue().size();
+      List<String> shown = e.getValue().subList(0, Math.min(5, e.getValue().size()));
+      parts.add(e.getKey() + " (node" + (e.getValue().size() > 1 ? "s " : " ") + String.join(", ", shown)
+          + (e.getValue().size() > shown.size() ? " and " + (e.getValue().size() - shown.size()) + " more" : "")
+          + ")");
+    }
+    return count + " node(s) cannot be exported to ONNX: " + String.join("; ", parts) + ". Nothing was written. "
+        + "The ops tfgw maps are listed in the README's ONNX section; export outputs that avoid these nodes with "
+        + "--outputs, or cut the graph before them with --inputs.";
+  }
+
+  /** Which outputs of each node are consumed (or exported), so multi-output nodes bind what matters. */
+  private Map<String, Set<Integer>> usedOutputs(List<Port> outputs) {
+    Map<String, Set<Integer>> used = new HashMap<>();
+    for (NodeDef n : graph.getNodeList()) {
+      for (String in : n.getInputList()) {
+        TensorRef r = TensorRef.parse(in);
+        if (!r.control()) {
+          used.computeIfAbsent(r.node(), k -> new TreeSet<>()).add(r.index());
+        }
+      }
+    }
+    for (Port p : outputs) {
+      TensorRef r = TensorRef.parse(p.tensor());
+      used.computeIfAbsent(r.node(), k -> new TreeSet<>()).add(r.index());
+    }
+    return used;
+  }
+
+  /** The nodes the outputs need, inputs first (data edges only; the inputs cut the graph). */
+  private List<String> order(List<Port> outputs, List<Port> inputs) {
+    Set<String> fed = new HashSet<>();
+    for (Port p : inputs) {
+      fed.add(p.tensor());
+    }
+    List<String> out = new ArrayList<>();
+    Set<String> done = new HashSet<>();
+    Set<String> onPath = new HashSet<>();
+    Deque<Object[]> stack = new ArrayDeque<>();
+    for (Port p : outputs) {
+      String root = TensorRef.parse(p.tensor()).node();
+      if (!nodes.containsKey(root)) {
+        throw new WrongInputException("The graph has no node '" + root + "' (output " + p.name() + ")");
+      }
+      stack.push(new Object[] {root, 0});
+      while (!stack.isEmpty()) {
+        Object[] top = stack.peek();
+        String name = (String) top[0];
+        NodeDef n = nodes.get(name);
+        if (done.contains(name)) {
+          stack.pop();
+          continue;
+        }
+        onPath.add(name);
+        int i = (Integer) top[1];
+        List<String> deps = dataInputs(n, fed);
+        if (i < deps.size()) {
+          top[1] = i + 1;
+          String dep = deps.get(i);
+          if (!nodes.containsKey(dep)) {
+            throw new WrongInputException("Node '" + name + "' reads '" + dep + "', which the graph does not have");
+          }
+          if (!done.contains(dep)) {
+            if (onPath.contains(dep)) {
+              throw new UnsupportedInputException("1 node(s) cannot be exported to ONNX: a TF1 while loop (a cycle "
+                  + "through node '" + dep + "', " + nodes.get(dep).getOp() + "); ONNX Loop is not mapped yet. "
+                  + "Nothing was written.");
+            }
+            stack.push(new Object[] {dep, 0});
+          }
+          continue;
+        }
+        stack.pop();
+        onPath.remove(name);
+        done.add(name);
+        out.add(name);
+      }
+    }
+    return out;
+  }
+
+  private List<String> dataInputs(NodeDef n, Set<String> fed) {
+    List<String> deps = new ArrayList<>();
+    if (fed.contains(n.getName() + ":0")) {
+      return deps; // an input of the exported model: what computes it in TF is cut away
+    }
+    for (String in : n.getInputList()) {
+      TensorRef r = TensorRef.parse(in);
+      if (!r.control() && !fed.contains(r.tensorName())) {
+        deps.add(r.node());
+      }
+    }
+    return deps;
+  }
+
+  private String valueOf(String input) {
+    TensorRef r = TensorRef.parse(input);
+    return values.get(r.tensorName());
+  }
+
+  private void convertNode(NodeDef n, Set<Integer> usedOutputs) {
+    String name = n.getName();
+    if (values.containsKey(name + ":0")) {
+      return; // an exported input
+    }
+    List<String> ins = new ArrayList<>();
+    for (String in : n.getInputList()) {
+      TensorRef r = TensorRef.parse(in);
+      if (r.control()) {
+        continue;
+      }
+      if (failed.contains(r.node())) {
+        failed.add(name); // a consequence of a node already reported; still named if it has no mapping itself
+        if (!MAPPINGS.containsKey(n.getOp()) && !PASS_THROUGH.contains(n.getOp()) && !n.getOp().equals("IdentityN")
+            && !n.getOp().equals("Const")) {
+          problem(n, "");
+        }
+        return;
+      }
+      String v = values.get(r.tensorName());
+      if (v == null) {
+        throw new UnsupportedInputException("its input " + in + " has no value");
+      }
+      ins.add(v);
+    }
+    switch (n.getOp()) {
+      case "Const" -> {
+        constant(n);
+        return;
+      }
+      case "Placeholder", "PlaceholderV2" -> throw new WrongInputException("The outputs need Placeholder '" + name
+          + "', which is not among the model's inputs; name it with --inputs " + name + ":0 or choose other outputs");
+      case "IdentityN" -> {
+        for (int i = 0; i < ins.size(); i++) {
+          values.put(name + ":" + i, ins.get(i));
+        }
+        return;
+      }
+      default -> { }
+    }
+    if (PASS_THROUGH.contains(n.getOp())) {
+      values.put(name + ":0", ins.get(0));
+      return;
+    }
+    if (!NOT_FOLDED.contains(n.getOp()) && !ins.isEmpty() && ins.stream().allMatch(v -> {
+      ConstValue c = g.constants.get(v);
+      return c != null && c.isSmall() && c.dtype() != DType.STRING;
+    }) && fold(n, ins, usedOutputs)) {
+      return;
+    }
+    OpMapping mapping = MAPPINGS.get(n.getOp());
+    if (mapping == null) {
+      problem(n, "");
+      return;
+    }
+    int count = usedOutputs.isEmpty() ? 1 : usedOutputs.stream().mapToInt(Integer::intValue).max().getAsInt() + 1;
+    if (n.getOp().equals("Unpack")) {
+      count = (int) n.getAttrOrThrow("num").getI();
+    } else if (n.getOp().equals("Split") || n.getOp().equals("SplitV")) {
+      count = (int) n.getAttrOrThrow("num_split").getI();
+    } else if (n.getOp().startsWith("FusedBatchNorm")) {
+      count = n.getOp().equals("FusedBatchNormV3") ? 6 : 5;
+    } else if (n.getOp().equals("TopKV2")) {
+      count = 2;
+    }
+    MapContext c = new MapContext(n, g, opset, ins, count);
+    mapping.map(c);
+    String[] outs = c.outputs();
+    for (int i = 0; i < outs.length; i++) {
+      if (outs[i] != null) {
+        values.put(name + ":" + i, outs[i]);
+      } else if (usedOutputs.contains(i)) {
+        throw new UnsupportedInputException("its output " + i + " has no mapping");
+      }
+    }
+  }
+
+  private void constant(NodeDef n) {
+    String name = n.getName();
+    AttrValue lazyShape = n.getAttrMap().get(Freezer.LAZY_SHAPE_ATTR);
+    DType dtype = DType.fromNumber(n.getAttrOrThrow("dtype").getTypeValue());
+    ConstValue value;
+    if (lazyShape != null) {
+      long[] dims = lazyShape.getShape().getDimList().stream().mapToLong(d -> d.getSize()).toArray();
+      value = ConstValue.ofData(lazy.get(name), dtype, dims);
+    } else {
+      value = ConstValue.of(Tensor.fromData(TensorProtos.toTensorData(n.getAttrOrThrow("value").getTensor(),
+          "constant " + name)));
+    }
+    OnnxTypes.elemType(dtype);
+    values.put(name + ":0", g.constant(name, value));
+  }
+
+  /** Evaluates a node of constant inputs in tfgw's runtime; false when the runtime cannot. */
+  private boolean fold(NodeDef n, List<String> ins, Set<Integer> usedOutputs) {
+    GraphDef.Builder mini = GraphDef.newBuilder();
+    NodeDef.Builder copy = n.toBuilder().clearInput();
+    for (int i = 0; i < ins.size(); i++) {
+      Tensor t = g.constants.get(ins.get(i)).materialize();
+      String cn = "__const_" + i;
+      mini.addNode(NodeDef.newBuilder().setName(cn).setOp("Const")
+          .putAttr("dtype", AttrValue.newBuilder().setTypeValue(t.dtype().number()).build())
+          .putAttr("value", AttrValue.newBuilder().setTensor(TensorProtos.withTensorContent(t.dtype(), t.shape(),
+              t.canonicalBytes())).build()));
+      copy.addInput(cn);
+    }
+    copy.setName("__folded");
+    mini.addNode(copy);
+    List<Integer> outs = new ArrayList<>(usedOutputs.isEmpty() ? Set.of(0) : usedOutputs);
+    List<String> fetches = outs.stream().map(i -> "__folded:" + i).toList();
+    List<Tensor> results;
+    try {
+      results = new Session(mini.build()).run(Map.of(), fetches, List.of());
+    } catch (RuntimeException e) {
+      return false; // not a runtime op, or not evaluable: the mapping decides
+    }
+    for (int k = 0; k < outs.size(); k++) {
+      Tensor t = results.get(k);
+      if (t.dtype() == DType.STRING || t.dtype() == DType.RESOURCE || t.dtype() == DType.VARIANT) {
+        return false;
+      }
+      values.put(n.getName() + ":" + outs.get(k), g.constant(n.getName() + (outs.get(k) == 0 ? "" : "_"
+          + outs.get(k)), t));
+    }
+    return true;
+  }
+
+  /** The shape TF recorded for a tensor ({@code _output_shapes}), when the exporter could not infer it. */
+  private long[] declaredOutputShape(String tensor) {
+    TensorRef r = TensorRef.parse(tensor);
+    NodeDef n = nodes.get(r.node());
+    AttrValue a = n == null ? null : n.getAttrMap().get("_output_shapes");
+    if (a == null || a.getList().getShapeCount() <= r.index()) {
+      return null;
+    }
+    var s = a.getList().getShape(r.index());
+    return s.getUnknownRank() ? null : s.getDimList().stream().mapToLong(d -> d.getSize() < 0 ? -1 : d.getSize())
+        .toArray();
+  }
+
+  /** Nodes of the graph that the output needs, as a sorted set (for messages). */
+  static Set<String> opsOf(GraphDef graph) {
+    Set<String> ops = new LinkedHashSet<>();
+    for (NodeDef n : graph.getNodeList()) {
+      ops.add(n.getOp());
+    }
+    return ops;
+  }
+}
