@@ -42,6 +42,9 @@ import picocli.CommandLine.Spec;
         "  tfgw convert model.ckpt-9 out/ckpt --to v2 --ema --no-meta     # moving averages as the variables",
         "  tfgw convert old.ckpt new.ckpt --to v2 --rnn-tf1.2 --no-meta   # TF 1.0 RNN names to TF 1.2+",
         "  tfgw convert a.ckpt b.ckpt --to v1 --rename '^model/=net/' --no-meta",
+        "  tfgw convert model.keras export/1 --to savedmodel --verify     # Keras 3 .keras -> SavedModel, checked",
+        "  tfgw convert model.keras ckpt/model --to v2                    # its weights as dense/kernel, lstm/lstm_cell/bias",
+        "  tfgw convert model.weights.h5 export/1 --to savedmodel --keras-config model.keras   # Keras 3 save_weights",
         "  tfgw convert model.h5 export/1 --to savedmodel                 # Keras .h5 -> SavedModel (graph from model_config)",
         "  tfgw convert model.h5 frozen.pb --to frozen",
         "  tfgw convert weights.h5 export/1 --to savedmodel --keras-config model.json   # weights-only file + to_json()",
@@ -78,8 +81,9 @@ final class ConvertCommand implements Callable<Integer> {
       description = "--to hdf5: Keras weights layout (default) or one dataset per variable.")
   String layout;
 
-  @Option(names = "--keras-config", paramLabel = "FILE.json",
-      description = "Keras weights-only .h5 to savedmodel/frozen: the model architecture (model.to_json()).")
+  @Option(names = "--keras-config", paramLabel = "FILE",
+      description = "Keras weights-only file (.h5, .weights.h5) to savedmodel/frozen: the model architecture "
+          + "(model.to_json() output, a .keras's config.json, or the .keras).")
   String kerasConfig;
 
   @Option(names = "--merge-partitions", description = "Write partitioned variables as whole tensors.")

@@ -26,6 +26,7 @@ import picocli.CommandLine.Spec;
         "  tfgw inspect train_dir/                      # latest checkpoint named in train_dir/checkpoint",
         "  tfgw inspect export/1 --json --hash          # SavedModel variables with sha256 per variable",
         "  tfgw inspect model.ckpt --tensor dense/kernel --values",
+        "  tfgw inspect model.keras                     # Keras 3: keras_version, layers, weights, optimizer, assets",
         "  tfgw inspect model.h5                        # Keras: keras_version, backend, layers, weights",
         "  tfgw inspect model.safetensors --hash"})
 final class InspectCommand implements Callable<Integer> {

@@ -4,7 +4,7 @@ import java.io.PrintWriter;
 import java.util.List;
 import java.util.Map;
 
-/** Prints the Keras / HDF5 / safetensors part of an inspect report. */
+/** Prints the Keras (.keras, HDF5) / safetensors part of an inspect report. */
 final class KerasText {
   private KerasText() {}
 
@@ -23,10 +23,14 @@ final class KerasText {
       }
       return;
     }
-    out.printf("Keras %s%s, keras_version %s, backend %s%s%s%n", d.containsKey("model_class") ? d.get("model_class") + " " : "",
-        d.get("kind"), d.get("keras_version"), d.get("backend"),
+    out.printf("Keras %s%s, keras_version %s%s%s%s%s%n", d.containsKey("model_class") ? d.get("model_class") + " " : "",
+        d.get("kind"), d.get("keras_version"), d.containsKey("backend") ? ", backend " + d.get("backend") : "",
+        d.containsKey("date_saved") ? ", saved " + d.get("date_saved") : "",
         Boolean.TRUE.equals(d.get("training_config")) ? ", compiled" : "",
         d.containsKey("optimizer_weights") ? ", " + d.get("optimizer_weights") + " optimizer weights" : "");
+    if (String.valueOf(d.get("layout")).startsWith("keras3")) {
+      out.println("weights layout: " + d.get("layout"));
+    }
     Table t = new Table(List.of("LAYER", "CLASS", "WEIGHTS"));
     for (Object o : (List<Object>) d.get("layers")) {
       Map<String, Object> l = (Map<String, Object>) o;
@@ -39,6 +43,15 @@ final class KerasText {
     }
     if (d.containsKey("model_config_error")) {
       out.println("model_config: " + d.get("model_config_error"));
+    }
+    if (d.containsKey("assets")) {
+      out.println("assets: " + d.get("assets"));
+    }
+    if (d.containsKey("other_entries")) {
+      out.println("other entries: " + d.get("other_entries"));
+    }
+    if (d.containsKey("weight_notes")) {
+      ((List<Object>) d.get("weight_notes")).forEach(n -> out.println("note: " + n));
     }
   }
 }

@@ -6,7 +6,9 @@ import io.tfgw.converters.model.Model;
 import io.tfgw.converters.model.Models;
 import io.tfgw.converters.model.Signature;
 import io.tfgw.converters.npy.Npy;
+import io.tfgw.converters.resolve.Resolved;
 import io.tfgw.converters.resolve.Resolver;
+import io.tfgw.converters.verify.VerifiableModels;
 import io.tfgw.core.WrongInputException;
 import io.tfgw.core.runtime.Tensor;
 import io.tfgw.core.storage.Location;
@@ -27,8 +29,9 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Run a model in tfgw's own runtime (no TensorFlow) and print its outputs.",
-        "MODEL: a SavedModel directory (TF1 or TF2), a frozen GraphDef .pb, or a .meta with its checkpoint (the "
-            + ".meta file, the checkpoint prefix, or its directory)."},
+        "MODEL: a SavedModel directory (TF1 or TF2), a frozen GraphDef .pb, a .meta with its checkpoint (the "
+            + ".meta file, the checkpoint prefix, or its directory), or a Keras .keras / .h5 (as the graph tfgw "
+            + "builds from it)."},
     footer = {"", "Inputs JSON maps input names (signature keys, or tensor names like x:0) to tensors:",
         "  {\"x\": {\"dtype\": \"float32\", \"shape\": [2, 3], \"values\": [1, 2, 3, 4, 5, \"NaN\"]},",
         "   \"ids\": [[1, 2], [3, 4]],                 (dtype and shape from the model / the nesting)",
@@ -39,13 +42,14 @@ import picocli.CommandLine.Spec;
         "Examples:",
         "  tfgw run export/1 --inputs in.json --json",
         "  tfgw run frozen.pb --input x:0=batch.npy --outputs softmax:0",
+        "  tfgw run model.keras --input input_layer=batch.npy --json",
         "  tfgw run train_dir/model.ckpt-2000.meta --inputs in.json --outputs logits:0"})
 final class RunCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Mixin CommonOptions common;
 
-  @Parameters(paramLabel = "MODEL", description = "SavedModel directory, frozen .pb, or .meta / checkpoint prefix")
+  @Parameters(paramLabel = "MODEL", description = "SavedModel directory, frozen .pb, .meta / checkpoint prefix, or Keras .keras / .h5")
   String model;
 
   @Option(names = "--inputs", paramLabel = "FILE.json", description = "Input tensors as JSON (see below).")
@@ -71,12 +75,21 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print one JSON object (see the CLI contract).")
   boolean json;
 
+  /** A Keras file (.keras, .h5) runs as the graph tfgw builds from it; everything else as Models reads it. */
+  private Model load(StorageRouter storage) {
+    Resolved resolved = new Resolver(storage).resolve(Location.parse(model));
+    if (resolved.format().equals("keras") || resolved.format().equals("hdf5")) {
+      return VerifiableModels.load(storage, resolved.target(), null);
+    }
+    return Models.load(storage, resolved, tags);
+  }
+
   @Override
   public Integer call() {
     ModelInputs.checkNpyArguments(npyInputs, spec.commandLine());
     Model.Outputs result;
     try (StorageRouter storage = common.storage();
-        Model m = Models.load(storage, new Resolver(storage).resolve(Location.parse(model)), tags)) {
+        Model m = load(storage)) {
       Signature sig = m.signature(signature);
       Map<String, Tensor> inputs = ModelInputs.read(storage, inputsFile, npyInputs, m, sig);
       result = m.evaluate(sig == null ? null : sig.key(), inputs, outputs);

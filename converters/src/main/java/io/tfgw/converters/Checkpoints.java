@@ -1,6 +1,8 @@
 package io.tfgw.converters;
 
 import io.tfgw.converters.hdf5.Hdf5Reader;
+import io.tfgw.converters.keras.KerasArchive;
+import io.tfgw.converters.keras.KerasWeightsFile;
 import io.tfgw.converters.resolve.Resolved;
 import io.tfgw.converters.safetensors.SafetensorsReader;
 import io.tfgw.converters.resolve.Resolver;
@@ -56,7 +58,9 @@ public final class Checkpoints {
         return openV2(storage, variables, listing);
       }
       case "hdf5":
-        return Hdf5Reader.open(storage, resolved.target());
+        return openHdf5(storage, resolved.target());
+      case "keras":
+        return KerasArchive.open(storage, resolved.target());
       case "safetensors":
         return SafetensorsReader.open(storage, resolved.target());
       case "onnx":
@@ -65,6 +69,15 @@ public final class Checkpoints {
         throw new UnsupportedInputException(resolved.target() + " is a " + resolved.format()
             + " file; reading its variables is not supported yet");
     }
+  }
+
+  /** An HDF5 file; a Keras 3 weights file gets its variables' Keras names ({@code dense/kernel}). */
+  private static CheckpointReader openHdf5(Storage storage, Location file) {
+    Hdf5Reader h5 = Hdf5Reader.open(storage, file);
+    if (h5.layout().equals("keras3")) {
+      return KerasWeightsFile.of(h5, file, "hdf5", null, null, null);
+    }
+    return h5;
   }
 
   private static BundleReader openV2(Storage storage, Location prefix, boolean listing) {

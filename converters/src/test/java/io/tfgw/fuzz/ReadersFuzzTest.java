@@ -13,6 +13,10 @@ import io.tfgw.core.storage.FileEntry;
 import io.tfgw.core.storage.Location;
 import io.tfgw.core.storage.StorageRouter;
 import io.tfgw.converters.hdf5.Hdf5Reader;
+import io.tfgw.converters.keras.KerasArchive;
+import io.tfgw.converters.keras.KerasModel;
+import io.tfgw.converters.keras.KerasSummary;
+import io.tfgw.converters.keras.KerasWeightsFile;
 import io.tfgw.core.table.SnappyBlocks;
 import io.tfgw.core.table.TableEntry;
 import io.tfgw.core.table.TableReader;
@@ -137,6 +141,65 @@ class ReadersFuzzTest {
       }
     });
     storage.assertNoOpenFiles();
+  }
+
+  /**
+   * A {@code .keras} (or a Keras 3 {@code .weights.h5}) as bytes: found by content, opened as a checkpoint with every
+   * variable read, summarised as inspect does, and built into a graph.
+   */
+  @FuzzTest(maxDuration = "30s")
+  void kerasFile(byte[] input) {
+    MemoryStorage storage = new MemoryStorage();
+    Location file = Location.parse("memory://fuzz/model.keras");
+    storage.outputFile(file).write(input);
+    Fuzzing.expectOnlyTfgwExceptions(() -> openEverything(storage, file));
+    storage.assertNoOpenFiles();
+  }
+
+  /**
+   * A Keras config ({@code config.json}) in a well-formed {@code .keras} beside real weights: the config parser, the
+   * saving_lib weight layout and the graph builder over hostile JSON (a mutated zip rarely gets past its crc).
+   */
+  @FuzzTest(maxDuration = "30s")
+  void kerasConfig(byte[] config) throws Exception {
+    MemoryStorage storage = new MemoryStorage();
+    Location file = Location.parse("memory://fuzz/model.keras");
+    byte[] weights;
+    try (var in = ReadersFuzzTest.class.getResourceAsStream("/io/tfgw/fuzz/keras/dense.keras");
+        var zip = new java.util.zip.ZipInputStream(in)) {
+      java.util.zip.ZipEntry e;
+      while ((e = zip.getNextEntry()) != null && !e.getName().equals("model.weights.h5")) {
+        // skip to the weights
+      }
+      weights = zip.readAllBytes();
+    }
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    try (var zip = new java.util.zip.ZipOutputStream(bytes)) {
+      for (String name : List.of("metadata.json", "config.json", "model.weights.h5")) {
+        zip.putNextEntry(new java.util.zip.ZipEntry(name));
+        zip.write(name.equals("metadata.json") ? "{\"keras_version\": \"3.15.1\"}".getBytes()
+            : name.equals("config.json") ? config : weights);
+        zip.closeEntry();
+      }
+    }
+    storage.outputFile(file).write(bytes.toByteArray());
+    Fuzzing.expectOnlyTfgwExceptions(() -> openEverything(storage, file));
+    storage.assertNoOpenFiles();
+  }
+
+  private static void openEverything(MemoryStorage storage, Location file) {
+    var resolved = new Resolver(storage).resolve(file);
+    try (CheckpointReader r = Checkpoints.open(storage, resolved)) {
+      Fuzzing.readEverything(r);
+      if (r instanceof KerasArchive a) {
+        KerasSummary.describe(a);
+      } else if (r instanceof KerasWeightsFile w) {
+        KerasSummary.describe(w);
+      }
+    }
+    try (KerasModel model = KerasModel.open(storage, file, null)) {
+      model.metaGraph();
+    }
   }
 
   /** The archive backend over hostile bytes: index it, list it, read every entry (zip, tar, tar.gz by content). */

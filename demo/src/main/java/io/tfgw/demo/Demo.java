@@ -90,6 +90,10 @@ public final class Demo {
     tfgw("convert", rw("dl4j-test-resources/keras/weights/simpleconv2d.hdf5"), out.resolve("keras-savedmodel/1").toString(),
         "--to", "savedmodel", "--verify");
 
+    section("A Keras 3 .keras (Embedding, Bidirectional GRU, TimeDistributed Dense) to a SavedModel, verified");
+    tfgw("convert", rw("keras3/translation/final_model.keras"), out.resolve("keras3-savedmodel/1").toString(),
+        "--to", "savedmodel", "--verify");
+
     section("Push the SavedModel to S3 in TF Serving's layout (an S3 server started on 127.0.0.1 for the demo)");
     try (EmbeddedS3 s3 = EmbeddedS3.start()) {
       s3.createBucket("models");

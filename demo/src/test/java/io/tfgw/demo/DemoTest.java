@@ -22,12 +22,13 @@ class DemoTest {
         new PrintWriter(stdout, true), new PrintWriter(stderr, true)).run();
     String log = stdout.toString();
     assertThat(stderr.toString()).doesNotContain("failed");
-    assertThat(log).contains("== 6. Done").contains("tensors identical to the source")
+    assertThat(log).contains("== 7. Done").contains("tensors identical to the source")
         .contains("identical: every output of 3 sample(s) matches bit for bit")
         .contains("pushed version 1 to s3://models/nxt/1");
     assertThat(out.resolve("nxt-savedmodel/1/saved_model.pb")).exists();
     assertThat(out.resolve("nxt-frozen.pb")).exists();
     assertThat(out.resolve("keras-savedmodel/1/variables/variables.index")).exists();
+    assertThat(out.resolve("keras3-savedmodel/1/variables/variables.index")).exists();
     assertThat(Files.readString(out.resolve("video-v2/checkpoint"))).contains("video_weights.ckpt");
   }
 }

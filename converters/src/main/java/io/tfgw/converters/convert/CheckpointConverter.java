@@ -80,7 +80,7 @@ public final class CheckpointConverter {
       sources.add(resolved);
     }
     for (Resolved r : sources) {
-      if (!Set.of("v1", "v2", "meta", "savedmodel", "hdf5", "safetensors").contains(r.format())) {
+      if (!Set.of("v1", "v2", "meta", "savedmodel", "hdf5", "safetensors", "keras").contains(r.format())) {
         throw new UnsupportedInputException(r.target() + " is a " + r.format() + "; --to " + options.format()
             + " converts checkpoints (V1 or V2)");
       }
@@ -90,7 +90,7 @@ public final class CheckpointConverter {
     for (Resolved r : sources) {
       // a SavedModel's variables are "variables/variables"; as a checkpoint they are called model.ckpt
       String name = r.format().equals("savedmodel") ? "model.ckpt"
-          : r.format().equals("hdf5") || r.format().equals("safetensors")
+          : r.format().equals("hdf5") || r.format().equals("safetensors") || r.format().equals("keras")
           ? r.target().fileName().replaceFirst("\\.[^.]*$", "") : r.target().fileName();
       destinations.add(intoDirectory ? destination.resolve(name) : destination);
     }

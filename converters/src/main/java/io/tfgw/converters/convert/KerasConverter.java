@@ -9,7 +9,7 @@ import io.tfgw.core.storage.Storage;
 import java.util.List;
 import java.util.Map;
 
-/** Keras {@code .h5} to a SavedModel or a frozen GraphDef, through the graph built from its model config. */
+/** Keras {@code .keras} and {@code .h5} to a SavedModel or a frozen GraphDef, through the graph built from the model config. */
 public final class KerasConverter {
   private final Storage storage;
 
@@ -27,7 +27,7 @@ public final class KerasConverter {
       var built = model.built();
       SavedModelWriter.Result r = new SavedModelWriter(storage).write(destination, model.metaGraph(),
           built.saver() == null ? null : built.variables(), Map.of());
-      return new ModelConverter.Result(source, "hdf5", destination, "savedmodel", built.outputs(),
+      return new ModelConverter.Result(source, model.format(), destination, "savedmodel", built.outputs(),
           built.graph().getNodeCount(), r.variables(), r.bytes(), notes(model));
     }
   }
@@ -38,14 +38,16 @@ public final class KerasConverter {
       var built = model.built();
       List<String> outs = outputs.isEmpty() ? built.outputs() : outputs;
       Freezer.Result r = new Freezer(built.graph(), built.variables()).freeze(outs, storage.outputFile(destination));
-      return new ModelConverter.Result(source, "hdf5", destination, "frozen", outs, r.nodes(), r.variablesFrozen(),
+      return new ModelConverter.Result(source, model.format(), destination, "frozen", outs, r.nodes(), r.variablesFrozen(),
           r.bytes(), notes(model));
     }
   }
 
   private static List<String> notes(KerasModel model) {
-    String v = model.reader().kerasVersion();
-    return List.of("Keras " + (v == null ? "1.x" : v) + " " + model.config().className() + " model, "
-        + model.config().layers().size() + " layers; inputs " + model.built().inputs());
+    String v = model.kerasVersion();
+    String version = v != null ? v : model.format().equals("keras") ? "(version not recorded)" : "1.x";
+    return List.of("Keras " + version + " " + model.config().className() + " model, "
+        + model.config().allLayers().stream().filter(l -> !l.isModel()).count() + " layers; inputs "
+        + model.built().inputs());
   }
 }

@@ -61,7 +61,7 @@ public final class ModelConverter {
   /** {@code --to frozen}: variables become Consts, the graph is cut to the outputs. */
   public Result toFrozen(Location source, Location destination, List<String> outputs, String signature, String tag) {
     Resolved resolved = new Resolver(storage).resolve(source);
-    if (resolved.format().equals("hdf5")) {
+    if (resolved.format().equals("hdf5") || resolved.format().equals("keras")) {
       return new KerasConverter(storage).toFrozen(resolved.target(), destination, null, outputs);
     }
     if (resolved.format().equals("onnx")) {
@@ -144,7 +144,7 @@ public final class ModelConverter {
   public Result toSavedModel(Location source, Location destination, List<String> inputs, List<String> outputs,
       String signature, String tag, boolean thaw, long thawMinBytes) {
     Resolved resolved = new Resolver(storage).resolve(source);
-    if (resolved.format().equals("hdf5")) {
+    if (resolved.format().equals("hdf5") || resolved.format().equals("keras")) {
       return new KerasConverter(storage).toSavedModel(resolved.target(), destination, null);
     }
     if (resolved.format().equals("onnx")) {

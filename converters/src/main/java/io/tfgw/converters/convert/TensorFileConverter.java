@@ -5,6 +5,9 @@ import io.tfgw.converters.graph.GraphSource;
 import io.tfgw.converters.graph.SaverVariables;
 import io.tfgw.converters.hdf5.Hdf5Reader;
 import io.tfgw.converters.hdf5.Hdf5Writer;
+import io.tfgw.converters.keras.KerasArchive;
+import io.tfgw.converters.keras.KerasWeights;
+import io.tfgw.converters.keras.KerasWeightsFile;
 import io.tfgw.converters.resolve.Resolved;
 import io.tfgw.converters.resolve.Resolver;
 import io.tfgw.converters.safetensors.SafetensorsReader;
@@ -85,15 +88,24 @@ public final class TensorFileConverter {
 
   /**
    * The order of layers in a Keras weights file matters (Keras's {@code load_weights} matches layers by position):
-   * the source's own layer order for a Keras file, the order the graph creates its variables for a {@code .meta} or
+   * the source's own layer order for a Keras file (legacy, or Keras 3 in its model's layer order), the order the graph creates its variables for a {@code .meta} or
    * SavedModel (Keras creates them layer by layer), otherwise names in natural order (dense_2 before dense_10).
    */
   private Comparator<NamePlan.Entry> layerOrder(Resolved resolved, CheckpointReader reader, List<String> notes) {
     Map<String, Integer> rank = new HashMap<>();
+    KerasWeightsFile keras3 = reader instanceof KerasArchive a ? a.weights()
+        : reader instanceof KerasWeightsFile w ? w : null;
     if (reader instanceof Hdf5Reader h5) {
       int i = 0;
       for (Hdf5Reader.LayerWeights l : h5.layers()) {
         for (Hdf5Reader.Weight w : l.weights()) {
+          rank.put(w.tensor(), i++);
+        }
+      }
+    } else if (keras3 != null) {
+      int i = 0;
+      for (List<KerasWeights.Weight> ws : keras3.layers().values()) {
+        for (KerasWeights.Weight w : ws) {
           rank.put(w.tensor(), i++);
         }
       }

@@ -19,6 +19,7 @@ import io.tfgw.core.UnsupportedInputException;
 import io.tfgw.core.WrongInputException;
 import io.tfgw.core.checkpoint.CheckpointReader;
 import io.tfgw.core.storage.Location;
+import io.tfgw.core.storage.RandomAccessInput;
 import io.tfgw.core.storage.Storage;
 import io.tfgw.core.tensor.DType;
 import io.tfgw.core.tensor.InMemoryTensorData;
@@ -90,6 +91,9 @@ public final class Hdf5Reader implements CheckpointReader {
         }
       }
       readKerasLayers(weightsRoot);
+    } else if (isKeras3(file)) {
+      layout = "keras3";
+      readPlain(file, "");
     } else {
       layout = "plain";
       readPlain(file, "");
@@ -100,23 +104,40 @@ public final class Hdf5Reader implements CheckpointReader {
   }
 
   public static Hdf5Reader open(Storage storage, Location location) {
+    if (location.isLocal()) {
+      HdfFile file;
+      try {
+        file = new HdfFile(location.toLocalPath());
+      } catch (RuntimeException | OutOfMemoryError e) {
+        throw corrupt(location + " is not a readable HDF5 file", e);
+      }
+      return wrap(location, file);
+    }
+    return open(storage.inputFile(location).open(), location);
+  }
+
+  /**
+   * An HDF5 file read from {@code input} (which the reader owns and closes): a file on any storage, or one inside
+   * another file (the weights of a {@code .keras} zip, read in place). {@code location} names it in messages.
+   */
+  public static Hdf5Reader open(RandomAccessInput input, Location location) {
     HdfFile file;
     InputChannel channel = null;
     try {
-      if (location.isLocal()) {
-        file = new HdfFile(location.toLocalPath());
-      } else {
-        // jhdf reads through a channel: positional reads on any storage, no local copy. It wants a URI with a path.
-        channel = new InputChannel(storage.inputFile(location).open());
-        String path = "/" + location.fileName();
-        file = new HdfFile(channel, URI.create("tfgw://" + location.scheme() + path.replaceAll("[^A-Za-z0-9._/-]", "_")));
-      }
+      // jhdf reads through a channel: positional reads on any storage, no local copy. It wants a URI with a path.
+      channel = new InputChannel(input);
+      String path = "/" + location.fileName();
+      file = new HdfFile(channel, URI.create("tfgw://" + location.scheme() + path.replaceAll("[^A-Za-z0-9._/-]", "_")));
     } catch (RuntimeException | OutOfMemoryError e) {
       if (channel != null) {
         channel.close();
       }
       throw corrupt(location + " is not a readable HDF5 file", e);
     }
+    return wrap(location, file);
+  }
+
+  private static Hdf5Reader wrap(Location location, HdfFile file) {
     try {
       return new Hdf5Reader(location, file);
     } catch (RuntimeException | OutOfMemoryError e) {
@@ -157,6 +178,92 @@ public final class Hdf5Reader implements CheckpointReader {
       return file;
     }
     return null;
+  }
+
+  /**
+   * Keras 3's layout ({@code save_weights} to {@code .weights.h5}, and a {@code .keras}'s {@code model.weights.h5}):
+   * every dataset is {@code .../vars/<i>}, no {@code layer_names}. A file with only empty {@code vars} groups (a
+   * model without weights) counts too.
+   */
+  private static boolean isKeras3(HdfFile file) {
+    boolean[] varsGroup = {false};
+    boolean[] other = {false};
+    int[] budget = {100_000};
+    walk(file, "", (path, node) -> {
+      if (--budget[0] < 0) {
+        other[0] = true;
+      } else if (node instanceof Dataset) {
+        if (!path.matches("(.*/)?vars/\\d+")) {
+          other[0] = true;
+        }
+      } else if (path.equals("vars") || path.endsWith("/vars")) {
+        varsGroup[0] = true;
+      }
+    });
+    return varsGroup[0] && !other[0];
+  }
+
+  private interface Visitor {
+    void visit(String normalizedPath, Node node);
+  }
+
+  /** Groups nest deeper than this only through a cycle of hard links (a group holding its own ancestor). */
+  private static final int MAX_DEPTH = 64;
+
+  /** Depth-first over groups and datasets, links skipped; group names with backslashes are split into segments. */
+  private static void walk(Group group, String prefix, Visitor visitor) {
+    walk(group, prefix, visitor, 0);
+  }
+
+  private static void walk(Group group, String prefix, Visitor visitor, int depth) {
+    if (depth > MAX_DEPTH) {
+      throw new CorruptInputException("HDF5 groups nest deeper than " + MAX_DEPTH + " levels at " + group.getPath()
+          + " (a group that contains itself?); the file is damaged or crafted");
+    }
+    for (Map.Entry<String, Node> e : group.getChildren().entrySet()) {
+      Node n = e.getValue();
+      if (n.isLink()) {
+        continue;
+      }
+      String path = prefix + e.getKey().replace('\\', '/');
+      visitor.visit(path, n);
+      if (n instanceof Group g) {
+        walk(g, path + "/", visitor, depth + 1);
+      }
+    }
+  }
+
+  /** One dataset: its path with {@code /} separators (also where Keras on Windows wrote backslashes), dtype, shape. */
+  public record DatasetEntry(String path, DType dtype, Shape shape) {}
+
+  /**
+   * Every dataset of a {@code keras3} or {@code plain} file, as tensors are named by {@link #tensors()} (their
+   * normalised paths); unreadable ones are in {@link #skippedDatasets()}.
+   */
+  public List<DatasetEntry> datasets() {
+    List<DatasetEntry> out = new ArrayList<>();
+    for (Weight w : byName.values()) {
+      out.add(new DatasetEntry(w.tensor(), w.dtype(), w.shape()));
+    }
+    return out;
+  }
+
+  /** The groups of the file by normalised path, with their {@code name} attribute (Keras 3 sets it) or "". */
+  public Map<String, String> groups() {
+    Map<String, String> out = new TreeMap<>();
+    synchronized (this) {
+      try {
+        walk(file, "", (path, node) -> {
+          if (node instanceof Group g) {
+            String name = stringAttribute(g, "name");
+            out.put(path, name == null ? "" : name);
+          }
+        });
+      } catch (RuntimeException | OutOfMemoryError e) {
+        throw corrupt("Cannot read the groups of " + location + " (HDF5)", e);
+      }
+    }
+    return out;
   }
 
   private void readKerasLayers(Group root) {
@@ -229,23 +336,16 @@ public final class Hdf5Reader implements CheckpointReader {
   }
 
   private void readPlain(Group group, String prefix) {
-    for (Map.Entry<String, Node> e : group.getChildren().entrySet()) {
-      Node n = e.getValue();
-      String name = prefix + e.getKey();
-      if (n.isLink()) {
-        continue;
-      }
-      if (n instanceof Group g) {
-        readPlain(g, name + "/");
-      } else if (n instanceof Dataset ds) {
+    walk(group, prefix, (name, n) -> {
+      if (n instanceof Dataset ds) {
         DType dtype = ds.isCompound() ? null : dtypeOf(ds);
         if (dtype == null) {
           skipped.add(name);
-          continue;
+          return;
         }
-        put(new Weight(name, name, "/" + name, dtype, shapeOf(ds)));
+        put(new Weight(name, name, ds.getPath(), dtype, shapeOf(ds)));
       }
-    }
+    });
   }
 
   static String stripIndex(String weightName) {
@@ -262,6 +362,9 @@ public final class Hdf5Reader implements CheckpointReader {
   /** The dtype of a dataset, or null when it has no TensorFlow equivalent. */
   static DType dtypeOf(Dataset ds) {
     DataType t = ds.getDataType();
+    if (t.getSize() == 2 && "bfloat16".equals(stringAttribute(ds, "dtype"))) {
+      return DType.BFLOAT16; // Keras 3 stores bfloat16 as its 2-byte pattern and says so in an attribute
+    }
     if (t instanceof FloatingPoint) {
       return switch (t.getSize()) {
         case 2 -> DType.HALF;
@@ -434,9 +537,14 @@ public final class Hdf5Reader implements CheckpointReader {
     return InMemoryTensorData.ofStrings(w.shape(), elements).bytes();
   }
 
+  private boolean closed;
+
   @Override
-  public void close() {
-    file.close();
+  public synchronized void close() {
+    if (!closed) {
+      closed = true;
+      file.close();
+    }
   }
 
   // ---- attributes as Keras writes them ----

@@ -2,7 +2,9 @@ package io.tfgw.converters.inspect;
 
 import io.tfgw.converters.Checkpoints;
 import io.tfgw.converters.hdf5.Hdf5Reader;
+import io.tfgw.converters.keras.KerasArchive;
 import io.tfgw.converters.keras.KerasSummary;
+import io.tfgw.converters.keras.KerasWeightsFile;
 import io.tfgw.converters.safetensors.SafetensorsReader;
 import io.tfgw.converters.resolve.Resolved;
 import io.tfgw.converters.resolve.Resolver;
@@ -69,6 +71,10 @@ public final class Inspector {
       }
       if (reader instanceof Hdf5Reader h5) {
         details.putAll(KerasSummary.describe(h5));
+      } else if (reader instanceof KerasArchive archive) {
+        details.putAll(KerasSummary.describe(archive));
+      } else if (reader instanceof KerasWeightsFile weights) {
+        details.putAll(KerasSummary.describe(weights));
       }
       if (reader instanceof SafetensorsReader st && !st.metadata().isEmpty()) {
         details.put("metadata", st.metadata());

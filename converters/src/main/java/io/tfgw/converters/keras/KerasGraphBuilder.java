@@ -3,6 +3,7 @@ package io.tfgw.converters.keras;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tfgw.converters.graph.SaverBuilder;
 import io.tfgw.converters.hdf5.Hdf5Reader;
+import io.tfgw.core.CorruptInputException;
 import io.tfgw.core.UnsupportedInputException;
 import io.tfgw.core.WrongInputException;
 import io.tfgw.core.checkpoint.CheckpointReader;
@@ -44,31 +45,32 @@ public final class KerasGraphBuilder {
       List<String> inputs, List<String> outputs) {}
 
   static final Set<String> SUPPORTED = Set.of("InputLayer", "Dense", "Conv1D", "Conv2D", "Convolution1D",
-      "Convolution2D", "DepthwiseConv2D", "SeparableConv2D", "SeparableConvolution2D", "MaxPooling1D", "MaxPooling2D",
+      "Convolution2D", "DepthwiseConv2D", "SeparableConv2D", "SeparableConvolution2D", "Conv2DTranspose",
+      "Convolution2DTranspose", "MaxPooling1D", "MaxPooling2D",
       "MaxPool1D", "MaxPool2D", "AveragePooling1D", "AveragePooling2D", "AvgPool1D", "AvgPool2D",
       "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPooling1D",
       "GlobalMaxPooling2D", "GlobalMaxPool1D", "GlobalMaxPool2D", "Flatten", "Reshape", "Dropout", "SpatialDropout1D",
       "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise", "GaussianDropout", "AlphaDropout",
       "ActivityRegularization", "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "BatchNormalization",
       "ZeroPadding1D", "ZeroPadding2D", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate",
-      "Embedding", "RepeatVector", "Permute", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "Attention", "UpSampling1D", "UpSampling2D", "Cropping1D",
-      "Cropping2D");
+      "Embedding", "RepeatVector", "Permute", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "Attention", "UpSampling1D",
+      "UpSampling2D", "Cropping1D", "Cropping2D", "TimeDistributed");
 
-  /** Layer classes that hold weights (Keras's load_weights matches them to the file's layers by position). */
-  static final Set<String> WEIGHTED = Set.of("Dense", "Conv1D", "Conv2D", "Convolution1D", "Convolution2D",
-      "DepthwiseConv2D", "SeparableConv2D", "SeparableConvolution2D", "BatchNormalization", "Embedding", "PReLU",
-      "SimpleRNN", "LSTM", "GRU", "Bidirectional");
+  /** Layers refused with a reason of their own rather than "not supported yet". */
+  private static final Map<String, String> REFUSED = Map.of(
+      "Lambda", "holds Python code (a marshalled function), which tfgw never runs",
+      "TextVectorization", "works on strings with a vocabulary (in assets/); tfgw builds numeric graphs only",
+      "StringLookup", "works on strings with a vocabulary; tfgw builds numeric graphs only",
+      "IntegerLookup", "maps values through a vocabulary table; tfgw builds numeric graphs only");
 
   private final KerasModelConfig config;
-  private final Map<String, Hdf5Reader.LayerWeights> weights = new HashMap<>();
-  private final Hdf5Reader reader;
+  private final KerasWeights source;
   private final boolean keras1;
   private final boolean keras3;
   private final boolean theano;
   private final GraphOps g = new GraphOps();
   private final Map<String, TensorData> variables = new TreeMap<>();
   private final Map<String, String> variableReads = new HashMap<>();
-  private final Map<String, List<KTensor>> outputsByNode = new HashMap<>();
 
   /** A Keras tensor in the graph: its TF tensor name and static shape (-1 = unknown, dim 0 is the batch). */
   record KTensor(String name, long[] shape) {
@@ -77,136 +79,116 @@ public final class KerasGraphBuilder {
     }
   }
 
-  private KerasGraphBuilder(KerasModelConfig config, Hdf5Reader reader) {
+  private KerasGraphBuilder(KerasModelConfig config, KerasWeights source) {
     this.config = config;
-    this.reader = reader;
-    for (Hdf5Reader.LayerWeights l : reader.layers()) {
-      weights.put(l.layer(), l);
-    }
-    matchByPosition(config, reader);
-    String version = reader.kerasVersion();
-    this.keras1 = version == null || version.startsWith("1");
-    this.keras3 = version != null && version.startsWith("3");
-    this.theano = "theano".equals(reader.backend());
+    this.source = source;
+    String version = source.kerasVersion();
+    boolean legacy = !source.namesAreVariablePaths();
+    this.keras1 = legacy && (version == null || version.startsWith("1"));
+    this.keras3 = version != null ? version.startsWith("3") : !legacy;
+    this.theano = "theano".equals(source.backend());
   }
 
   /**
-   * When the file's layer names are not the model's (weights saved from another instance of the same architecture,
-   * as {@code load_weights} allows), pair the model's weighted layers with the file's layers that hold weights, in
-   * order, as Keras's topological loading does.
+   * Layers of the model (nested models' and wrapped layers included) tfgw cannot build, as {@code name (Class)}:
+   * classes it does not know, custom and subclassed layers, and the ones it refuses (Lambda's code, string lookups).
    */
-  private void matchByPosition(KerasModelConfig config, Hdf5Reader reader) {
-    List<KerasModelConfig.Layer> weighted = config.layers().stream().filter(l -> WEIGHTED.contains(l.className()))
-        .toList();
-    boolean allByName = weighted.stream().allMatch(l -> weights.containsKey(l.name())
-        && !weights.get(l.name()).weights().isEmpty());
-    if (allByName) {
-      return;
-    }
-    List<Hdf5Reader.LayerWeights> stored = reader.layers().stream().filter(l -> !l.weights().isEmpty()).toList();
-    if (stored.size() != weighted.size()) {
-      throw new WrongInputException(reader.location() + " holds weights for " + stored.size() + " layers "
-          + stored.stream().map(Hdf5Reader.LayerWeights::layer).toList() + ", but the model has " + weighted.size()
-          + " layers with weights " + weighted.stream().map(KerasModelConfig.Layer::name).toList()
-          + ": is this the model these weights were saved from?");
-    }
-    weights.clear();
-    for (int i = 0; i < weighted.size(); i++) {
-      weights.put(weighted.get(i).name(), stored.get(i));
-    }
-  }
-
-  /** Layers of the model tfgw cannot build, as {@code name (Class)}. */
   public static List<String> unsupportedLayers(KerasModelConfig config) {
     List<String> out = new ArrayList<>();
-    for (KerasModelConfig.Layer l : config.layers()) {
-      if (!SUPPORTED.contains(l.className())) {
-        out.add(l.name() + " (" + l.className() + ")");
+    for (KerasModelConfig.Layer l : config.allLayers()) {
+      if (l.isModel()) {
+        continue;
+      }
+      KerasModelConfig.Layer inner = l.wrapped();
+      boolean wrapper = l.className().equals("TimeDistributed") || l.className().equals("Bidirectional");
+      if (!SUPPORTED.contains(l.className()) || l.isCustom()) {
+        out.add(l.name() + " (" + l.className() + (l.isCustom() && l.registeredName() != null
+            ? ", " + l.registeredName() : "") + ")");
+      } else if (wrapper && (inner == null || inner.isModel() || !SUPPORTED.contains(inner.className())
+          || inner.isCustom() || inner.className().equals("TimeDistributed")
+          || inner.className().equals("Bidirectional"))) {
+        out.add(l.name() + " (" + l.className() + " of " + (inner == null ? "?" : inner.className()) + ")");
       }
     }
     return out;
   }
 
+  /** Why each refused layer class is refused, for the error message. */
+  private static List<String> refusalReasons(KerasModelConfig config) {
+    List<String> out = new ArrayList<>();
+    java.util.Set<String> seen = new java.util.TreeSet<>();
+    for (KerasModelConfig.Layer l : config.allLayers()) {
+      if (REFUSED.containsKey(l.className()) && seen.add(l.className())) {
+        out.add(l.className() + " " + REFUSED.get(l.className()));
+      }
+      if (l.isCustom() && seen.add("custom")) {
+        out.add("custom and subclassed layers (" + l.className() + ") are defined by Python code that is not in the "
+            + "file");
+      }
+    }
+    return out;
+  }
+
+  /** Builds the graph, or fails listing every layer it cannot build (before anything is written). */
+  public static Built build(KerasModelConfig config, KerasWeights weights) {
+    failOnUnsupported(config, weights.location());
+    try {
+      return new KerasGraphBuilder(config, weights).build();
+    } catch (io.tfgw.core.TfgwException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      // inputs, outputs and connections that no Keras model has (layer calls get their own message in apply)
+      throw new io.tfgw.core.CorruptInputException(weights.location() + ": the model config cannot be built into a "
+          + "graph (" + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()) + "); it is damaged "
+          + "or was not written by Keras", e);
+    }
+  }
+
+  /** A legacy Keras HDF5 and the model config it goes with. */
   public static Built build(KerasModelConfig config, Hdf5Reader reader) {
+    failOnUnsupported(config, reader.location());
+    return build(config, new LegacyKerasWeights(reader, config));
+  }
+
+  private static void failOnUnsupported(KerasModelConfig config, io.tfgw.core.storage.Location where) {
     List<String> unsupported = unsupportedLayers(config);
     if (!unsupported.isEmpty()) {
-      throw new UnsupportedInputException(reader.location() + ": " + unsupported.size() + " of the model's "
-          + config.layers().size() + " layers cannot be converted to a TensorFlow graph yet: "
-          + String.join(", ", unsupported) + ". Its weights still convert on their own (tfgw convert "
-          + reader.location() + " DIR/model.ckpt --to v2, or --to safetensors). Supported layers: "
+      List<String> reasons = refusalReasons(config);
+      throw new UnsupportedInputException(where + ": " + unsupported.size() + " of the model's "
+          + config.allLayers().stream().filter(l -> !l.isModel()).count() + " layers cannot be converted to a "
+          + "TensorFlow graph yet: " + String.join(", ", unsupported) + "."
+          + (reasons.isEmpty() ? "" : " " + String.join("; ", reasons) + ".")
+          + " Its weights still convert on their own (tfgw convert " + where
+          + " DIR/model.ckpt --to v2, or --to safetensors). Supported layers: "
           + String.join(", ", new java.util.TreeSet<>(SUPPORTED)));
     }
-    return new KerasGraphBuilder(config, reader).build();
   }
 
   private Built build() {
+    List<KTensor> inputs = new ArrayList<>();
+    List<String> inputKeys = new ArrayList<>();
     Map<String, KerasModelConfig.Layer> byName = new LinkedHashMap<>();
-    config.layers().forEach(l -> byName.put(l.name(), l));
-    List<String> inputNames = new ArrayList<>();
-    for (KerasModelConfig.Layer l : config.layers()) {
-      if (l.className().equals("InputLayer")) {
-        KTensor t = inputLayer(l);
-        outputsByNode.put(key(l.name(), 0), List.of(t));
-      }
-    }
+    config.layers().forEach(l -> byName.putIfAbsent(l.name(), l));
     for (KerasModelConfig.Ref in : config.inputs()) {
-      List<KTensor> t = outputsByNode.get(key(in.layer(), in.node()));
-      if (t == null) {
-        throw new WrongInputException(reader.location() + ": the model input '" + in.layer() + "' is not an InputLayer");
+      KerasModelConfig.Layer l = byName.get(in.layer());
+      if (l == null || !l.className().equals("InputLayer")) {
+        throw new WrongInputException(source.location() + ": the model input '" + in.layer() + "' is not an "
+            + "InputLayer");
       }
-      inputNames.add(t.get(in.tensor()).name());
+      inputs.add(inputLayer(l));
+      inputKeys.add(in.layer());
     }
-    // Evaluate layer calls in dependency order (shared layers may be called before later layers are listed).
-    boolean progress = true;
-    int pending = Integer.MAX_VALUE;
-    while (progress) {
-      progress = false;
-      int left = 0;
-      for (KerasModelConfig.Layer l : config.layers()) {
-        for (int node = 0; node < l.inboundNodes().size(); node++) {
-          if (outputsByNode.containsKey(key(l.name(), node))) {
-            continue;
-          }
-          List<KTensor> inputs = new ArrayList<>();
-          boolean ready = true;
-          for (KerasModelConfig.Ref r : l.inboundNodes().get(node)) {
-            List<KTensor> src = outputsByNode.get(key(r.layer(), r.node()));
-            if (src == null) {
-              ready = false;
-              break;
-            }
-            inputs.add(src.get(r.tensor()));
-          }
-          if (!ready) {
-            left++;
-            continue;
-          }
-          outputsByNode.put(key(l.name(), node), apply(l, node, inputs));
-          progress = true;
-        }
-      }
-      if (left == 0 || left >= pending && !progress) {
-        if (left > 0) {
-          throw new WrongInputException(reader.location() + ": the model_config's layer connections cannot be resolved "
-              + "(a layer's inputs are never produced)");
-        }
-        break;
-      }
-      pending = left;
+    List<KTensor> outs = evaluate(config, List.of(), inputs);
+    SignatureDef.Builder sig = SignatureDef.newBuilder().setMethodName("tensorflow/serving/predict");
+    for (int i = 0; i < inputs.size(); i++) {
+      KTensor t = inputs.get(i);
+      sig.putInputs(inputKeys.get(i), tensorInfo(t.name() + ":0", inputDtype(byName.get(inputKeys.get(i))),
+          t.shape()));
     }
     List<String> outputs = new ArrayList<>();
-    SignatureDef.Builder sig = SignatureDef.newBuilder().setMethodName("tensorflow/serving/predict");
-    for (KerasModelConfig.Ref in : config.inputs()) {
-      KTensor t = outputsByNode.get(key(in.layer(), in.node())).get(in.tensor());
-      sig.putInputs(in.layer(), tensorInfo(t.name() + ":0", inputDtype(byName.get(in.layer())), t.shape()));
-    }
-    for (KerasModelConfig.Ref out : config.outputs()) {
-      List<KTensor> ts = outputsByNode.get(key(out.layer(), out.node()));
-      if (ts == null) {
-        throw new WrongInputException(reader.location() + ": the model output '" + out.layer() + "' is never computed");
-      }
-      KTensor t = ts.get(out.tensor());
-      String key = out.layer();
+    for (int i = 0; i < outs.size(); i++) {
+      KTensor t = outs.get(i);
+      String key = config.outputs().get(i).layer();
       if (sig.containsOutputs(key)) {
         key = key + "_" + sig.getOutputsCount();
       }
@@ -220,9 +202,79 @@ public final class KerasGraphBuilder {
     SaverDef.Builder saver = SaverDef.newBuilder();
     String scope = g.has("save") || byName.containsKey("save") ? "tfgw_save" : "save";
     GraphDef withSaver = vars.isEmpty() ? graph : SaverBuilder.addRestore(graph, vars, scope, saver);
-    CheckpointReader values = new InMemoryCheckpoint(reader.location(), "hdf5", variables);
-    List<String> ins = inputNames.stream().map(n -> n + ":0").toList();
+    CheckpointReader values = new InMemoryCheckpoint(source.location(), "keras", variables);
+    List<String> ins = inputs.stream().map(t -> t.name() + ":0").toList();
     return new Built(withSaver, vars.isEmpty() ? null : saver.build(), sig.build(), values, ins, outputs);
+  }
+
+  /**
+   * Evaluates one model's layer calls in dependency order (shared layers may be called before later layers are
+   * listed): the outermost model on its placeholders, a nested model on the tensors it is called with. Returns the
+   * model's outputs.
+   */
+  private List<KTensor> evaluate(KerasModelConfig model, List<String> path, List<KTensor> inputs) {
+    Map<String, List<KTensor>> outputsByNode = new HashMap<>();
+    if (inputs.size() != model.inputs().size()) {
+      throw new WrongInputException(source.location() + ": model '" + model.name() + "' takes "
+          + model.inputs().size() + " inputs but is called on " + inputs.size());
+    }
+    for (int i = 0; i < inputs.size(); i++) {
+      outputsByNode.put(key(model.inputs().get(i).layer(), 0), List.of(inputs.get(i)));
+    }
+    boolean progress = true;
+    int pending = Integer.MAX_VALUE;
+    while (progress) {
+      progress = false;
+      int left = 0;
+      for (KerasModelConfig.Layer l : model.layers()) {
+        for (int node = 0; node < l.inboundNodes().size(); node++) {
+          if (outputsByNode.containsKey(key(l.name(), node))) {
+            continue;
+          }
+          List<KTensor> in = new ArrayList<>();
+          boolean ready = true;
+          for (KerasModelConfig.Ref r : l.inboundNodes().get(node)) {
+            List<KTensor> src = outputsByNode.get(key(r.layer(), r.node()));
+            if (src == null) {
+              ready = false;
+              break;
+            }
+            if (r.tensor() >= src.size()) {
+              throw new WrongInputException(source.location() + ": layer '" + l.name() + "' takes output "
+                  + r.tensor() + " of '" + r.layer() + "', which has " + src.size());
+            }
+            in.add(src.get(r.tensor()));
+          }
+          if (!ready) {
+            left++;
+            continue;
+          }
+          List<String> layerPath = new ArrayList<>(path);
+          layerPath.add(l.name());
+          outputsByNode.put(key(l.name(), node), l.isModel() ? evaluate(l.nested(), layerPath, in)
+              : List.of(apply(l, node, in, layerPath)));
+          progress = true;
+        }
+      }
+      if (left == 0 || left >= pending && !progress) {
+        if (left > 0) {
+          throw new WrongInputException(source.location() + ": the model_config's layer connections cannot be "
+              + "resolved (a layer's inputs are never produced)");
+        }
+        break;
+      }
+      pending = left;
+    }
+    List<KTensor> outs = new ArrayList<>();
+    for (KerasModelConfig.Ref out : model.outputs()) {
+      List<KTensor> ts = outputsByNode.get(key(out.layer(), out.node()));
+      if (ts == null || out.tensor() >= ts.size()) {
+        throw new WrongInputException(source.location() + ": the model output '" + out.layer() + "' is never "
+            + "computed");
+      }
+      outs.add(ts.get(out.tensor()));
+    }
+    return outs;
   }
 
   private static TensorInfo tensorInfo(String name, DataType dtype, long[] shape) {
@@ -239,16 +291,26 @@ public final class KerasGraphBuilder {
   private KTensor inputLayer(KerasModelConfig.Layer l) {
     JsonNode c = l.config();
     if (c.path("sparse").asBoolean(false) || c.path("ragged").asBoolean(false)) {
-      throw new UnsupportedInputException(reader.location() + ": input '" + l.name() + "' is sparse or ragged; only "
+      throw new UnsupportedInputException(source.location() + ": input '" + l.name() + "' is sparse or ragged; only "
           + "dense inputs are supported");
     }
     JsonNode shape = KerasModelConfig.firstNonNull(c, "batch_input_shape", "batch_shape");
     if (shape == null) {
-      throw new WrongInputException(reader.location() + ": input '" + l.name() + "' has no batch_input_shape");
+      throw new UnsupportedInputException(source.location() + ": input '" + l.name() + "' has no shape "
+          + "(batch_input_shape), so the model's input shape is unknown (a Sequential model that was never built)");
+    }
+    if (!shape.isArray() || shape.isEmpty()) {
+      throw new CorruptInputException(source.location() + ": input '" + l.name() + "' has the shape " + shape
+          + "; an input's batch shape is a list starting with the batch size");
     }
     long[] dims = new long[shape.size()];
     for (int i = 0; i < dims.length; i++) {
-      dims[i] = shape.get(i).isNull() ? -1 : shape.get(i).asLong();
+      JsonNode d = shape.get(i);
+      if (!d.isNull() && !(d.isIntegralNumber() && d.asLong() >= 0)) {
+        throw new CorruptInputException(source.location() + ": input '" + l.name() + "' has the shape " + shape
+            + "; dimensions are sizes or null");
+      }
+      dims[i] = d.isNull() ? -1 : d.asLong();
     }
     dims[0] = -1;
     String name = g.placeholder(nodeName(l.name()), inputDtype(l), dims);
@@ -261,7 +323,7 @@ public final class KerasGraphBuilder {
       case "int32" -> DataType.DT_INT32;
       case "int64" -> DataType.DT_INT64;
       case "float32", "", "null" -> DataType.DT_FLOAT;
-      default -> throw new UnsupportedInputException(reader.location() + ": input '" + l.name() + "' is " + dt
+      default -> throw new UnsupportedInputException(source.location() + ": input '" + l.name() + "' is " + dt
           + "; float32, int32 and int64 inputs are supported");
     };
   }
@@ -272,12 +334,30 @@ public final class KerasGraphBuilder {
     return n.isEmpty() || !Character.isLetterOrDigit(n.charAt(0)) && n.charAt(0) != '.' ? "l" + n : n;
   }
 
-  private List<KTensor> apply(KerasModelConfig.Layer l, int node, List<KTensor> in) {
+  private KTensor apply(KerasModelConfig.Layer l, int node, List<KTensor> in, List<String> path) {
     String scope = nodeName(l.name()) + (node == 0 ? "" : "/call_" + node);
-    Layer layer = new Layer(l, scope, in);
-    KTensor out = switch (l.className()) {
+    try {
+      return dispatch(new Layer(l, scope, in, path));
+    } catch (io.tfgw.core.TfgwException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      // a config value no Keras layer could have (an axis beyond the input's rank, a negative size, a string where
+      // a number belongs): the file is damaged or was not written by Keras; say which layer, not where we tripped
+      throw new io.tfgw.core.CorruptInputException(source.location() + ": layer '" + l.name() + "' ("
+          + l.className() + ") has a config that does not fit its input " + in.stream().map(t -> show(t.shape()))
+          .toList() + " (" + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()) + "); the model "
+          + "config is damaged or was not written by Keras", e);
+    }
+  }
+
+  private KTensor dispatch(Layer layer) {
+    KerasModelConfig.Layer l = layer.spec;
+    String scope = layer.scope;
+    return switch (l.className()) {
       case "Dense" -> dense(layer);
       case "Conv1D", "Convolution1D" -> conv1d(layer);
+      case "Conv2DTranspose", "Convolution2DTranspose" -> conv2dTranspose(layer);
+      case "TimeDistributed" -> timeDistributed(layer);
       case "Conv2D", "Convolution2D" -> conv2d(layer, false, false);
       case "DepthwiseConv2D" -> conv2d(layer, true, false);
       case "SeparableConv2D", "SeparableConvolution2D" -> conv2d(layer, false, true);
@@ -315,23 +395,32 @@ public final class KerasGraphBuilder {
       case "Cropping1D", "Cropping2D" -> cropping(layer);
       default -> throw new UnsupportedInputException("layer " + l.className());
     };
-    return List.of(out);
   }
 
-  /** One call of a layer: its config, op scope and inputs. */
+  /**
+   * One call of a layer: its config, op scope, inputs, and the path of names its weights are found by (the layer's,
+   * after its models'; a wrapped layer uses its wrapper's).
+   */
   final class Layer {
     final KerasModelConfig.Layer spec;
     final String scope;
     final List<KTensor> inputs;
+    final List<String> path;
 
-    Layer(KerasModelConfig.Layer spec, String scope, List<KTensor> inputs) {
+    Layer(KerasModelConfig.Layer spec, String scope, List<KTensor> inputs, List<String> path) {
       this.spec = spec;
       this.scope = scope;
       this.inputs = inputs;
+      this.path = path;
     }
 
     String name() {
       return spec.name();
+    }
+
+    /** The name weights are looked up and (in legacy files) variables named by: the outermost wrapper's. */
+    String owner() {
+      return path.get(path.size() - 1);
     }
 
     KTensor input() {
@@ -401,32 +490,34 @@ public final class KerasGraphBuilder {
     }
 
     UnsupportedInputException fail(String what) {
-      return new UnsupportedInputException(reader.location() + ": layer '" + name() + "' (" + spec.className() + ") "
+      return new UnsupportedInputException(source.location() + ": layer '" + name() + "' (" + spec.className() + ") "
           + what);
     }
 
-    /** This layer's weights as variables named {@code <layer>/<role>}, in Keras's order; checked against shapes. */
+    /**
+     * This layer's weights as variables, in Keras's order, checked against the shapes its config implies; named by
+     * their Keras 3 variable paths ({@code dense/kernel}) when the file gives them, else {@code <layer>/<role>}.
+     */
     List<String> weights(List<String> roles, List<long[]> shapes) {
-      Hdf5Reader.LayerWeights lw = weights.get(name());
-      List<Hdf5Reader.Weight> ws = lw == null ? List.of() : lw.weights();
+      List<KerasWeights.Weight> ws = source.of(path);
       if (ws.size() != roles.size()) {
-        throw new WrongInputException(reader.location() + ": layer '" + name() + "' (" + spec.className() + ") needs "
+        throw new WrongInputException(source.location() + ": layer '" + owner() + "' (" + spec.className() + ") needs "
             + roles.size() + " weights " + roles + ", but the file holds " + ws.size()
-            + (ws.isEmpty() ? "" : " " + ws.stream().map(Hdf5Reader.Weight::weightName).toList()));
+            + (ws.isEmpty() ? "" : " " + ws.stream().map(KerasWeights.Weight::kerasName).toList()));
       }
       List<String> reads = new ArrayList<>();
       for (int i = 0; i < roles.size(); i++) {
-        String var = nodeName(name()) + "/" + roles.get(i);
+        KerasWeights.Weight w = ws.get(i);
+        String var = source.namesAreVariablePaths() ? nodeName(w.tensor()) : nodeName(owner()) + "/" + roles.get(i);
         String read = variableReads.get(var);
         if (read == null) {
-          Hdf5Reader.Weight w = ws.get(i);
           if (w.dtype() != DType.FLOAT) {
-            throw fail("has " + w.dtype() + " weights (" + w.weightName() + "); only float32 models are supported");
+            throw fail("has " + w.dtype() + " weights (" + w.kerasName() + "); only float32 models are supported");
           }
-          TensorData data = convert(roles.get(i), reader.read(w.tensor()), shapes.get(i));
+          TensorData data = convert(roles.get(i), source.read(w), shapes.get(i));
           long[] expected = shapes.get(i);
           if (!matches(data.shape().dims(), expected)) {
-            throw new WrongInputException(reader.location() + ": weight '" + w.weightName() + "' of layer '" + name()
+            throw new WrongInputException(source.location() + ": weight '" + w.kerasName() + "' of layer '" + owner()
                 + "' has shape " + data.shape() + ", but the layer's config needs " + show(expected));
           }
           variables.put(var, data);
@@ -746,6 +837,118 @@ public final class KerasGraphBuilder {
       out = permute(out, 0, 3, 1, 2);
     }
     return new KTensor(activation(l, y, l.str("activation", "linear")), out);
+  }
+
+  /**
+   * Conv2DTranspose as TF's Keras backend runs it: {@code tf.nn.conv_transpose} (Conv2DBackpropInput) with the
+   * output size Keras computes ({@code in * stride} for same padding, {@code (in - 1) * stride + k} for valid, or
+   * from {@code output_padding}) and the batch taken from the input at run time.
+   */
+  private KTensor conv2dTranspose(Layer l) {
+    KTensor x = l.input();
+    if (x.rank() != 4) {
+      throw l.fail("needs a 4-D input, got " + show(x.shape()));
+    }
+    if (l.channelsFirst()) {
+      throw l.fail("uses data_format channels_first, which is not supported for transposed convolutions");
+    }
+    int[] k = l.ints(2, null, "kernel_size");
+    int[] strides = l.ints(2, new int[] {1, 1}, "strides");
+    int[] dilation = l.ints(2, new int[] {1, 1}, "dilation_rate");
+    if (dilation[0] != 1 || dilation[1] != 1) {
+      throw l.fail("uses dilation_rate " + Arrays.toString(dilation) + "; transposed convolutions are supported "
+          + "without dilation (TensorFlow's CPU kernel has none either)");
+    }
+    if ((int) l.num(1, "groups") != 1) {
+      throw l.fail("uses groups > 1, which is not supported");
+    }
+    String padding = padding(l);
+    if (padding.equals("causal")) {
+      throw l.fail("uses causal padding, which only 1-D convolutions have");
+    }
+    JsonNode op = l.get("output_padding");
+    int[] outputPadding = op == null ? null : l.ints(2, null, "output_padding");
+    long in = known(l, x.shape()[3], "number of input channels");
+    long filters = (long) l.num(-1, "filters");
+    boolean bias = l.bool(true, "use_bias");
+    List<String> roles = bias ? List.of("kernel", "bias") : List.of("kernel");
+    List<long[]> shapes = bias ? List.of(new long[] {k[0], k[1], filters, in}, new long[] {filters})
+        : List.<long[]>of(new long[] {k[0], k[1], filters, in});
+    List<String> w = l.weights(roles, shapes);
+    long[] out = {-1, 0, 0, filters};
+    for (int i = 0; i < 2; i++) {
+      long size = known(l, x.shape()[i + 1], "spatial input size");
+      Integer pad = outputPadding == null ? null : outputPadding[i];
+      if (padding.equals("valid")) {
+        long p = pad == null ? Math.max(k[i], strides[i]) - k[i] : pad;
+        out[i + 1] = (size - 1) * strides[i] + k[i] + p;
+      } else {
+        out[i + 1] = pad == null ? size * strides[i] : (size - 1) * strides[i] + k[i] % 2 + pad;
+      }
+    }
+    String shape = g.add(g.node(l.scope + "/Shape", "Shape", x.name()).putAttr("T", GraphOps.FLOAT)
+        .putAttr("out_type", GraphOps.INT32));
+    String batch = g.add(g.node(l.scope + "/batch", "StridedSlice", shape, g.constInts(l.scope + "/begin", 0),
+        g.constInts(l.scope + "/end", 1), g.constInts(l.scope + "/stride", 1)).putAttr("T", GraphOps.INT32)
+        .putAttr("Index", GraphOps.INT32).putAttr("begin_mask", GraphOps.i(0)).putAttr("end_mask", GraphOps.i(0))
+        .putAttr("ellipsis_mask", GraphOps.i(0)).putAttr("new_axis_mask", GraphOps.i(0))
+        .putAttr("shrink_axis_mask", GraphOps.i(1)));
+    String sizes = g.add(g.node(l.scope + "/output_shape", "Pack", batch,
+        g.constInt(l.scope + "/height", (int) out[1]), g.constInt(l.scope + "/width", (int) out[2]),
+        g.constInt(l.scope + "/filters", (int) filters)).putAttr("T", GraphOps.INT32).putAttr("N", GraphOps.i(4))
+        .putAttr("axis", GraphOps.i(0)));
+    String y = g.add(g.node(l.scope + "/conv2d_transpose", "Conv2DBackpropInput", sizes, w.get(0), x.name())
+        .putAttr("T", GraphOps.FLOAT).putAttr("strides", GraphOps.ints(1, strides[0], strides[1], 1))
+        .putAttr("dilations", GraphOps.ints(1, 1, 1, 1))
+        .putAttr("padding", GraphOps.str(padding.equals("same") ? "SAME" : "VALID"))
+        .putAttr("data_format", GraphOps.str("NHWC")).putAttr("use_cudnn_on_gpu", GraphOps.b(true)));
+    if (bias) {
+      y = biasAdd(l, y, w.get(1));
+    }
+    return new KTensor(activation(l, y, l.str("activation", "linear")), out);
+  }
+
+  /**
+   * TimeDistributed: the wrapped layer applied to every time step at once, as Keras does it: the batch and time
+   * axes merged ({@code (N, T, ...)} to {@code (N*T, ...)}), the layer, and the two axes split again with T taken
+   * from the input at run time.
+   */
+  private KTensor timeDistributed(Layer l) {
+    KTensor x = l.input();
+    KerasModelConfig.Layer inner = l.spec.wrapped();
+    if (x.rank() < 3) {
+      throw l.fail("needs an input with a time axis (batch, time, ...), got " + show(x.shape()));
+    }
+    long[] merged = new long[x.rank() - 1];
+    merged[0] = -1;
+    for (int i = 2; i < x.rank(); i++) {
+      merged[i - 1] = known(l, x.shape()[i], "input shape");
+    }
+    String flat = reshape(l, x.name(), merged);
+    KTensor y = dispatch(new Layer(inner, l.scope + "/" + nodeName(inner.name()), List.of(new KTensor(flat, merged)),
+        l.path));
+    // (N*T, d...) back to (N, T, d...): the leading two sizes from the input, the rest static
+    String shape = g.add(g.node(l.scope + "/Shape", "Shape", x.name()).putAttr("T", GraphOps.FLOAT)
+        .putAttr("out_type", GraphOps.INT32));
+    String lead = g.add(g.node(l.scope + "/batch_and_time", "StridedSlice", shape, g.constInts(l.scope + "/begin", 0),
+        g.constInts(l.scope + "/end", 2), g.constInts(l.scope + "/stride", 1)).putAttr("T", GraphOps.INT32)
+        .putAttr("Index", GraphOps.INT32).putAttr("begin_mask", GraphOps.i(0)).putAttr("end_mask", GraphOps.i(0))
+        .putAttr("ellipsis_mask", GraphOps.i(0)).putAttr("new_axis_mask", GraphOps.i(0))
+        .putAttr("shrink_axis_mask", GraphOps.i(0)));
+    int[] rest = new int[y.rank() - 1];
+    for (int i = 1; i < y.rank(); i++) {
+      rest[i - 1] = (int) known(l, y.shape()[i], "output shape of the wrapped layer");
+    }
+    String target = g.add(g.node(l.scope + "/unmerged_shape", "ConcatV2", lead, g.constInts(l.scope + "/rest", rest),
+        g.constInt(l.scope + "/axis", 0)).putAttr("N", GraphOps.i(2)).putAttr("T", GraphOps.INT32)
+        .putAttr("Tidx", GraphOps.INT32));
+    String out = g.add(g.node(l.scope + "/Reshape_out", "Reshape", y.name(), target).putAttr("T", GraphOps.FLOAT)
+        .putAttr("Tshape", GraphOps.INT32));
+    long[] shapeOut = new long[y.rank() + 1];
+    shapeOut[0] = -1;
+    shapeOut[1] = x.shape()[1];
+    System.arraycopy(y.shape(), 1, shapeOut, 2, y.rank() - 1);
+    return new KTensor(out, shapeOut);
   }
 
   private String conv2dOp(Layer l, String x, String kernel, int[] strides, int[] dilation, String padding) {
@@ -1082,11 +1285,9 @@ public final class KerasGraphBuilder {
     long vocab = (long) l.num(-1, "input_dim");
     long dim = (long) l.num(-1, "output_dim");
     String table = l.weights(List.of("embeddings"), List.<long[]>of(new long[] {vocab, dim})).get(0);
-    String idx = g.add(g.node(l.scope + "/Cast", "Cast", x.name()).putAttr("SrcT", GraphOps.FLOAT)
-        .putAttr("DstT", GraphOps.INT32).putAttr("Truncate", GraphOps.b(false)));
-    if (isIntInput(x)) {
-      idx = x.name();
-    }
+    // int32 ids index directly; float ids (Keras's default input dtype) are cast as Keras casts them
+    String idx = isIntInput(x) ? x.name() : g.add(g.node(l.scope + "/Cast", "Cast", x.name())
+        .putAttr("SrcT", GraphOps.FLOAT).putAttr("DstT", GraphOps.INT32).putAttr("Truncate", GraphOps.b(false)));
     String y = g.add(g.node(l.scope + "/embedding_lookup", "GatherV2", table, idx, g.constInt(l.scope + "/axis", 0))
         .putAttr("Tparams", GraphOps.FLOAT).putAttr("Tindices", GraphOps.INT32).putAttr("Taxis", GraphOps.INT32)
         .putAttr("batch_dims", GraphOps.i(0)));
@@ -1101,7 +1302,7 @@ public final class KerasGraphBuilder {
     for (KerasModelConfig.Layer l : config.layers()) {
       if (l.className().equals("InputLayer") && nodeName(l.name()).equals(x.name())) {
         if (inputDtype(l) == DataType.DT_INT64) {
-          throw new UnsupportedInputException(reader.location() + ": int64 inputs to an Embedding are not supported; "
+          throw new UnsupportedInputException(source.location() + ": int64 inputs to an Embedding are not supported; "
               + "use int32 or float32");
         }
         return inputDtype(l) == DataType.DT_INT32;

@@ -237,7 +237,7 @@ final class Recurrent {
   }
 
   private String activation(String scope, String x, String name) {
-    KerasGraphBuilder.Layer sub = builder.new Layer(layer.spec, scope, layer.inputs);
+    KerasGraphBuilder.Layer sub = builder.new Layer(layer.spec, scope, layer.inputs, layer.path);
     return builder.activation(sub, x, name);
   }
 

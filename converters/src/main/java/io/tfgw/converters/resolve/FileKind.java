@@ -20,5 +20,13 @@ public enum FileKind {
   ONNX,
   /** safetensors. */
   SAFETENSORS,
+  /** A zip archive (a Keras {@code .keras} file is one). */
+  ZIP,
+  /** A Git LFS pointer: the text stub a repository holds instead of a large file that was never fetched. */
+  GIT_LFS_POINTER,
+  /** A file of 0 bytes. */
+  EMPTY,
+  /** A JSON document (a Keras {@code model.to_json()} / {@code config.json} is one). */
+  JSON,
   UNKNOWN
 }

@@ -26,6 +26,10 @@ public final class FileSniffer {
   public static FileKind sniff(Storage storage, Location file) {
     try (RandomAccessInput in = storage.inputFile(file).open()) {
       long length = in.length();
+      if (length == 0) {
+        // a data shard of only empty tensors is legitimately empty
+        return BundleFiles.prefixOfDataFile(file) != null ? FileKind.V2_DATA : FileKind.EMPTY;
+      }
       byte[] head = in.readFully(0, (int) Math.min(64, length));
       if (length >= TableFormat.FOOTER_LENGTH && TableFormat.endsWithMagic(in.readTail(8))) {
         return tableKind(in);
@@ -36,12 +40,22 @@ public final class FileSniffer {
       if (isSafetensors(head, length)) {
         return FileKind.SAFETENSORS;
       }
+      if (head.length >= 4 && head[0] == 'P' && head[1] == 'K' && (head[2] == 3 && head[3] == 4
+          || head[2] == 5 && head[3] == 6)) {
+        return FileKind.ZIP;
+      }
       String text = new String(head, StandardCharsets.UTF_8).stripLeading();
+      if (text.startsWith("version https://git-lfs.github.com/spec/")) {
+        return FileKind.GIT_LFS_POINTER;
+      }
       if (text.startsWith("model_checkpoint_path") || text.startsWith("all_model_checkpoint_paths")) {
         return FileKind.CHECKPOINT_STATE;
       }
       if (BundleFiles.prefixOfDataFile(file) != null) {
         return FileKind.V2_DATA;
+      }
+      if (text.startsWith("{") && looksLikeJsonObject(text)) {
+        return FileKind.JSON;
       }
       if (OnnxSniffer.isOnnxModel(in)) {
         return FileKind.ONNX;
@@ -87,6 +101,12 @@ public final class FileSniffer {
       }
     }
     return false;
+  }
+
+  /** A JSON object's start: '{' then whitespace and a quoted key or '}'. Protobufs never start this way. */
+  private static boolean looksLikeJsonObject(String text) {
+    String rest = text.substring(1).stripLeading();
+    return rest.isEmpty() || rest.charAt(0) == '"' || rest.charAt(0) == '}';
   }
 
   private static boolean isSafetensors(byte[] head, long length) {

@@ -81,7 +81,23 @@ public final class Resolver {
       case PROTOBUF:
         return resolveProtobuf(file, notes);
       case HDF5:
+        if (file.fileName().endsWith(".keras")) {
+          notes.add(file.fileName() + " is an HDF5 file, not the zip Keras 3 writes under that name (a legacy Keras "
+              + "model saved as HDF5 and named .keras); reading it as Keras HDF5");
+        }
         return new Resolved("hdf5", file, notes);
+      case ZIP:
+        return resolveZip(file, notes);
+      case GIT_LFS_POINTER:
+        throw new WrongInputException(file + " is a Git LFS pointer, not the file itself: " + lfsPointerFacts(file)
+            + ". The repository stores the real file in Git LFS and it was never downloaded; run 'git lfs pull' in "
+            + "the repository (or download the file from the hosting site) and give tfgw that file");
+      case EMPTY:
+        throw new WrongInputException(file + " is empty (0 bytes): a download or copy that did not finish, or a "
+            + "file that was never written. Copy the model again");
+      case JSON:
+        throw new WrongInputException(file + " is " + describeJson(file) + ", not a model with weights. A Keras "
+            + "architecture goes with its weights: tfgw convert WEIGHTS.h5 DST --to savedmodel --keras-config " + file);
       case SAFETENSORS:
         return new Resolved("safetensors", file, notes);
       case ONNX:
@@ -91,9 +107,60 @@ public final class Resolver {
             + "checkpoint index");
       default:
         throw new UnsupportedInputException(file + " is not a file tfgw recognises: not a TensorFlow checkpoint "
-            + "(V1 file, V2 .index/.data), SavedModel, GraphDef/.meta, Keras HDF5 or safetensors file. Give a "
-            + "checkpoint's prefix or one of its files, a SavedModel directory, a .pb, .meta, .h5 or .safetensors file");
+            + "(V1 file, V2 .index/.data), SavedModel, GraphDef/.meta, Keras .keras or HDF5, or safetensors file. Give "
+            + "a checkpoint's prefix or one of its files, a SavedModel directory, a .pb, .meta, .keras, .h5 or "
+            + ".safetensors file");
     }
+  }
+
+  /** A Keras 3 {@code .keras} is a zip holding {@code config.json}; any other zip is only a container. */
+  private Resolved resolveZip(Location file, List<String> notes) {
+    try (io.tfgw.converters.zip.ZipReader zip = io.tfgw.converters.zip.ZipReader.open(storage.inputFile(file).open(),
+        file)) {
+      if (zip.entry("config.json") != null) {
+        return new Resolved("keras", file, notes);
+      }
+      List<String> names = new ArrayList<>(zip.entries().keySet());
+      throw new WrongInputException(file + " is a zip archive but not a Keras .keras model (it has no config.json; "
+          + "it holds " + (names.isEmpty() ? "nothing" : String.join(", ", names.subList(0, Math.min(5, names.size())))
+          + (names.size() > 5 ? ", ..." : "")) + "). To read a file inside an archive, name it as " + file + "!/PATH");
+    }
+  }
+
+  /** What a Git LFS pointer says about the missing file (its object id and size). */
+  private String lfsPointerFacts(Location file) {
+    byte[] head;
+    try (var in = storage.inputFile(file).open()) {
+      head = in.readFully(0, (int) Math.min(1024, in.length()));
+    }
+    String oid = null;
+    String size = null;
+    for (String line : new String(head, java.nio.charset.StandardCharsets.UTF_8).split("\n")) {
+      if (line.startsWith("oid ")) {
+        oid = line.substring(4).trim();
+      } else if (line.startsWith("size ")) {
+        size = line.substring(5).trim();
+      }
+    }
+    return "a " + head.length + "-byte text stub" + (oid == null ? "" : " naming object " + oid)
+        + (size == null ? "" : " of " + size + " bytes");
+  }
+
+  /** A Keras architecture (model.to_json(), a .keras's config.json) or some other JSON. */
+  private String describeJson(Location file) {
+    try (var in = storage.inputFile(file).open()) {
+      if (in.length() <= 64L << 20) {
+        com.fasterxml.jackson.databind.JsonNode root = new com.fasterxml.jackson.databind.ObjectMapper()
+            .readTree(in.readFully(0, (int) in.length()));
+        if (root != null && root.has("class_name") && root.has("config")) {
+          return "a Keras model architecture (a " + root.get("class_name").asText() + " config as model.to_json() or "
+              + "a .keras's config.json write it; it holds no weights)";
+        }
+      }
+    } catch (java.io.IOException | RuntimeException e) {
+      // not parseable: described as plain JSON below
+    }
+    return "a JSON file";
   }
 
   private Resolved resolveProtobuf(Location file, List<String> notes) {
