@@ -15,6 +15,7 @@ import io.tfgw.converters.verify.VerifiableModels;
 import io.tfgw.converters.verify.Verifier;
 import io.tfgw.converters.convert.TensorFileConverter;
 import io.tfgw.converters.hdf5.Hdf5Writer;
+import io.tfgw.converters.keras.KerasFileWriter;
 import io.tfgw.converters.convert.NamePlan;
 import io.tfgw.core.WrongInputException;
 import io.tfgw.core.storage.Location;
@@ -49,6 +50,9 @@ import picocli.CommandLine.Spec;
         "  tfgw convert model.h5 frozen.pb --to frozen",
         "  tfgw convert weights.h5 export/1 --to savedmodel --keras-config model.json   # weights-only file + to_json()",
         "  tfgw convert model.h5 ckpt/model --to v2                       # Keras weights as a checkpoint",
+        "  tfgw convert model.h5 model.keras --to keras                   # legacy Keras .h5 -> Keras 3 .keras",
+        "  tfgw convert model.keras model.weights.h5 --to keras-weights   # Keras 3 save_weights file",
+        "  tfgw convert ckpt/model new.keras --to keras --keras-config model.keras   # weights + architecture",
         "  tfgw convert export/1 weights.h5 --to hdf5                     # Keras save_weights layout (layer/kernel:0)",
         "  tfgw convert model.ckpt all.h5 --to hdf5 --layout plain        # one dataset per variable",
         "  tfgw convert model.ckpt model.safetensors --to safetensors",
@@ -74,7 +78,7 @@ final class ConvertCommand implements Callable<Integer> {
   String destination;
 
   @Option(names = "--to", required = true, paramLabel = "FORMAT",
-      description = "Target format: v1, v2, savedmodel, frozen, hdf5, safetensors, onnx.")
+      description = "Target format: v1, v2, savedmodel, frozen, hdf5, safetensors, onnx, keras, keras-weights.")
   String format;
 
   @Option(names = "--layout", paramLabel = "keras|plain", defaultValue = "keras",
@@ -82,8 +86,9 @@ final class ConvertCommand implements Callable<Integer> {
   String layout;
 
   @Option(names = "--keras-config", paramLabel = "FILE",
-      description = "Keras weights-only file (.h5, .weights.h5) to savedmodel/frozen: the model architecture "
-          + "(model.to_json() output, a .keras's config.json, or the .keras).")
+      description = "The model architecture (model.to_json() output, a .keras's config.json, or the .keras) for a "
+          + "Keras weights-only file (.h5, .weights.h5) to savedmodel/frozen/onnx/keras, or for a checkpoint whose "
+          + "variables carry Keras 3 paths to keras/keras-weights.")
   String kerasConfig;
 
   @Option(names = "--merge-partitions", description = "Write partitioned variables as whole tensors.")
@@ -175,17 +180,18 @@ final class ConvertCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     String to = format.toLowerCase(Locale.ROOT);
-    if (!List.of("v1", "v2", "savedmodel", "frozen", "hdf5", "safetensors", "onnx").contains(to)) {
-      throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-          "--to must be one of v1, v2, savedmodel, frozen, hdf5, safetensors, onnx (got '" + format + "')");
+    if (!List.of("v1", "v2", "savedmodel", "frozen", "hdf5", "safetensors", "onnx", "keras", "keras-weights")
+        .contains(to)) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--to must be one of v1, v2, savedmodel, "
+          + "frozen, hdf5, safetensors, onnx, keras, keras-weights (got '" + format + "')");
     }
     if (!to.equals("onnx") && (externalData || !batchDim.equals("symbolic") || opset != OnnxTypes.DEFAULT_OPSET)) {
       throw new picocli.CommandLine.ParameterException(spec.commandLine(),
           "--opset, --batch-dim and --external-data apply to --to onnx");
     }
-    if (kerasConfig != null && !to.equals("frozen") && !to.equals("savedmodel") && !to.equals("onnx")) {
+    if (kerasConfig != null && !List.of("frozen", "savedmodel", "onnx", "keras", "keras-weights").contains(to)) {
       throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-          "--keras-config applies to --to savedmodel, --to frozen and --to onnx");
+          "--keras-config applies to --to savedmodel, frozen, onnx, keras and keras-weights");
     }
     try (StorageRouter storage = common.storage()) {
       long start = System.nanoTime();
@@ -197,13 +203,23 @@ final class ConvertCommand implements Callable<Integer> {
         case "frozen", "savedmodel" -> {
           ModelConverter.Result r = convertModel(storage, to, src, dst);
           describeModel(r, report);
-          check = () -> verifyModels(storage, src, r.destination(), r.outputs(), report);
+          check = () -> verifyModels(storage, src, r.destination(), null, r.outputs(), report);
         }
         case "onnx" -> {
           OnnxExporter.Result r = new OnnxExporter(storage).export(src, dst, onnxOptions());
           describeOnnx(r, report);
           // the ONNX side runs in tfgw's runtime through the ONNX reader
-          check = () -> verifyModels(storage, src, r.destination(), r.outputs(), report);
+          check = () -> verifyModels(storage, src, r.destination(), null, r.outputs(), report);
+        }
+        case "keras", "keras-weights" -> {
+          KerasFileWriter writer = new KerasFileWriter(storage);
+          Location cfg = kerasConfig == null ? null : Location.parse(kerasConfig);
+          KerasFileWriter.Result r = to.equals("keras") ? writer.toKeras(src, dst, cfg)
+              : writer.toKerasWeights(src, dst, cfg);
+          describeKeras(r, report);
+          // the written file runs in tfgw's runtime against the source (a .weights.h5 with the source's config)
+          Location dstConfig = to.equals("keras") ? null : cfg != null ? cfg : src;
+          check = () -> verifyModels(storage, src, r.destination(), dstConfig, List.of(), report);
         }
         case "hdf5", "safetensors" -> {
           NamePlan names = namePlan(storage);
@@ -312,10 +328,10 @@ final class ConvertCommand implements Callable<Integer> {
   }
 
   /** Runs source and result in the runtime on the same inputs; adds the comparison to the report. */
-  private boolean verifyModels(StorageRouter storage, Location src, Location dst, List<String> convertedOutputs,
-      Report report) {
+  private boolean verifyModels(StorageRouter storage, Location src, Location dst, Location dstKerasConfig,
+      List<String> convertedOutputs, Report report) {
     try (Model a = VerifiableModels.load(storage, src, kerasConfig == null ? null : Location.parse(kerasConfig));
-        Model b = VerifiableModels.load(storage, dst, null)) {
+        Model b = VerifiableModels.load(storage, dst, dstKerasConfig)) {
       // a source without signatures (a .meta) is compared on the outputs the conversion kept
       List<String> compare = a.signature(signature) == null ? convertedOutputs : outputs;
       Verifier.Interface names = Verifier.interfaceOf(a, b, signature);
@@ -377,6 +393,27 @@ final class ConvertCommand implements Callable<Integer> {
       readMap(storage, names);
     }
     return names;
+  }
+
+  private static void describeKeras(KerasFileWriter.Result r, Report report) {
+    Map<String, Object> m = report.json();
+    m.put("source", r.source().toString());
+    m.put("source_format", r.sourceFormat());
+    m.put("destination", r.destination().toString());
+    m.put("format", r.format());
+    m.put("keras_version", KerasFileWriter.KERAS_VERSION);
+    m.put("layers", r.layers());
+    m.put("variables", r.variables());
+    m.put("optimizer_variables", r.optimizerVariables());
+    m.put("bytes", r.bytes());
+    if (!r.notes().isEmpty()) {
+      m.put("notes", r.notes());
+    }
+    r.notes().forEach(n -> report.lines().add("note: " + n));
+    report.lines().add(String.format("%s (%s) -> %s (%s, Keras %s layout): %d layers, %d variables%s, %s",
+        r.source(), r.sourceFormat(), r.destination(), r.format(), KerasFileWriter.KERAS_VERSION, r.layers(),
+        r.variables(), r.optimizerVariables() > 0 ? " + " + r.optimizerVariables() + " optimizer variables" : "",
+        Sizes.human(r.bytes())));
   }
 
   private static void describeFile(TensorFileConverter.Result r, Report report) {

@@ -166,15 +166,7 @@ public final class Hdf5Writer implements CheckpointWriter {
       throw new StorageException("Cannot create a temp file for the HDF5 output: " + e.getMessage(), e);
     }
     try {
-      try (WritableHdfFile out = HdfFile.write(tmp)) {
-        if (layout == Layout.KERAS) {
-          writeKeras(out);
-        } else {
-          writePlain(out);
-        }
-      } catch (HdfException e) {
-        throw new StorageException("jhdf failed to write " + destination + ": " + e.getMessage(), e);
-      }
+      build(tmp);
       try (InputStream in = Files.newInputStream(tmp); AtomicOutputStream os = storage.outputFile(destination).create()) {
         in.transferTo(os);
         os.commit();
@@ -187,6 +179,30 @@ public final class Hdf5Writer implements CheckpointWriter {
       } catch (IOException ignored) {
         // a leftover temp file is harmless
       }
+    }
+  }
+
+  /**
+   * Builds the file in a local path only (for files that go inside another, as {@code model.weights.h5} in a
+   * {@code .keras}); nothing is written to the destination.
+   */
+  public void writeLocal(Path file) {
+    if (done) {
+      throw new IllegalStateException("already committed or closed");
+    }
+    done = true;
+    build(file);
+  }
+
+  private void build(Path file) {
+    try (WritableHdfFile out = HdfFile.write(file)) {
+      if (layout == Layout.KERAS) {
+        writeKeras(out);
+      } else {
+        writePlain(out);
+      }
+    } catch (HdfException e) {
+      throw new StorageException("jhdf failed to write " + destination + ": " + e.getMessage(), e);
     }
   }
 

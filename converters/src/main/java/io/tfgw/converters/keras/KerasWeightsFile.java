@@ -399,6 +399,12 @@ public final class KerasWeightsFile implements CheckpointReader, KerasWeights {
     return Collections.unmodifiableList(optimizerTensors);
   }
 
+  /** The HDF5 dataset a tensor of {@link #tensors()} is read from ({@code optimizer/vars/3}). */
+  public String datasetPath(String tensor) {
+    require(tensor);
+    return datasetOf.get(tensor);
+  }
+
   /** Per layer path, the layer's weights (tensor names as {@link #tensors()} lists them). */
   public Map<List<String>, List<Weight>> layers() {
     return Collections.unmodifiableMap(byLayer);
