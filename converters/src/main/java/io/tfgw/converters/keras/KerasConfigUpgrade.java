@@ -61,10 +61,8 @@ final class KerasConfigUpgrade {
     config.set("layers", layers);
     config.remove("build_input_shape");
     ObjectNode out = F.objectNode();
-    out.put("module", entry.has("module") ? entry.get("module").asText() : "keras");
-    if (out.get("module").asText().startsWith("keras.src.engine")) { // tf.keras 2.13's model classes
-      out.put("module", "keras");
-    }
+    // where Keras 3 finds the class: Sequential is exported as keras.Sequential, Functional is not exported at all
+    out.put("module", k3.equals("Functional") ? "keras.src.models.functional" : "keras");
     out.put("class_name", k3);
     out.set("config", config);
     out.put("registered_name", k3.equals("Functional") ? "Functional" : null);
