@@ -217,9 +217,13 @@ final class ConvertCommand implements Callable<Integer> {
           KerasFileWriter.Result r = to.equals("keras") ? writer.toKeras(src, dst, cfg)
               : writer.toKerasWeights(src, dst, cfg);
           describeKeras(r, report);
-          // the written file runs in tfgw's runtime against the source (a .weights.h5 with the source's config)
-          Location dstConfig = to.equals("keras") ? null : cfg != null ? cfg : src;
-          check = () -> verifyModels(storage, src, r.destination(), dstConfig, List.of(), report);
+          if (r.sourceFormat().equals("keras") || r.sourceFormat().equals("hdf5")) {
+            // the written file runs in tfgw's runtime against the source (a .weights.h5 with the source's config)
+            Location dstConfig = to.equals("keras") ? null : cfg != null ? cfg : src;
+            check = () -> verifyModels(storage, src, r.destination(), dstConfig, List.of(), report);
+          } else { // a checkpoint has no model to run: each written variable against its source tensor
+            check = () -> verifyWritten(storage, src, r.destination(), report);
+          }
         }
         case "hdf5", "safetensors" -> {
           NamePlan names = namePlan(storage);
@@ -347,6 +351,20 @@ final class ConvertCommand implements Callable<Integer> {
       report.lines().addAll(table.toString().lines().toList());
       return v.identical();
     }
+  }
+
+  private static boolean verifyWritten(StorageRouter storage, Location src, Location dst, Report report) {
+    CheckpointComparison.Result r = CheckpointComparison.compareWritten(storage, src, dst);
+    Map<String, Object> v = new LinkedHashMap<>();
+    v.put("identical", r.identical());
+    v.put("tensors", r.compared());
+    v.put("differences", r.differences().stream().map(d -> d.destination() + ": " + d.reason()).toList());
+    report.json().put("verify", v);
+    report.lines().add(r.identical()
+        ? "verified " + dst + ": " + r.compared() + " variables identical to the source's"
+        : "DIFFERENT " + dst + ": " + r.differences().size() + " of " + r.compared() + " variables differ");
+    r.differences().forEach(d -> report.lines().add("  " + d.destination() + ": " + d.reason()));
+    return r.identical();
   }
 
   /** Reads every written tensor back and compares its hash with its source's. */

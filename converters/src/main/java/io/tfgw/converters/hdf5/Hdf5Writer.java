@@ -67,6 +67,7 @@ public final class Hdf5Writer implements CheckpointWriter {
   private final Layout layout;
   private final List<Item> items = new ArrayList<>();
   private final Map<String, Boolean> names = new HashMap<>();
+  private final Map<String, Map<String, String>> groupAttributes = new LinkedHashMap<>();
   private boolean done;
 
   public Hdf5Writer(Storage storage, Location destination, Layout layout) {
@@ -147,6 +148,18 @@ public final class Hdf5Writer implements CheckpointWriter {
     items.add(new Item(name, data.dtype(), data.shape(), javaArray(data.dtype(), data.shape(), bytes)));
   }
 
+  /**
+   * {@link Layout#PLAIN}: a string attribute on the group at {@code groupPath}, when datasets are written below it
+   * (Keras 3.9+ names each {@code vars} group's layer this way). Attributes of groups without datasets are dropped:
+   * jhdf writes a damaged file (h5py: "bad object header version number") when empty groups carry attributes.
+   */
+  public void addGroupAttribute(String groupPath, String name, String value) {
+    if (layout != Layout.PLAIN) {
+      throw new IllegalStateException("group attributes are for the plain layout");
+    }
+    groupAttributes.computeIfAbsent(groupPath, k -> new LinkedHashMap<>()).put(name, value);
+  }
+
   @Override
   public void addSlice(String name, Shape fullShape, TensorSlice slice, TensorData data) {
     throw new UnsupportedInputException("HDF5 stores whole tensors; '" + name + "' is partitioned (the converter "
@@ -218,6 +231,12 @@ public final class Hdf5Writer implements CheckpointWriter {
       int slash = it.name().lastIndexOf('/');
       WritableGroup parent = slash < 0 ? out : group(out, groups, it.name().substring(0, slash));
       putDataset(parent, slash < 0 ? it.name() : it.name().substring(slash + 1), it);
+    }
+    for (Map.Entry<String, Map<String, String>> g : groupAttributes.entrySet()) {
+      WritableGroup group = groups.get(g.getKey());
+      if (group != null) {
+        g.getValue().forEach(group::putAttribute);
+      }
     }
   }
 

@@ -43,8 +43,9 @@ import java.util.zip.ZipOutputStream;
  * {@code --keras-config}.
  *
  * <p>The weights go where Keras 3.15's {@code saving_lib} puts them ({@link KerasWeightLayout}, dialect KERAS3:
- * {@code layers/<class>[_N]/vars/<i>}, nested models as {@code layers/<model>/layers/...}); groups are created only
- * for layers with variables, as Keras 3 does (its loader reads a missing group as no variables). The optimizer's
+ * {@code layers/<class>[_N]/vars/<i>}, nested models as {@code layers/<model>/layers/...}), each {@code vars} group
+ * named by a {@code name} attribute as Keras 3.9+ does; groups only for layers with variables (Keras before 3.9
+ * wrote no others, and its loader reads a missing group as none). The optimizer's
  * variables ({@code optimizer/vars/<i>}) and the {@code compile_config} are kept when the source is a Keras 3
  * {@code .keras}, whose optimizer state is already in this layout; from any other source the model is written
  * uncompiled and without optimizer state (a legacy optimizer's slots do not map onto a Keras 3 optimizer's
@@ -67,8 +68,12 @@ public final class KerasFileWriter {
   private record Dataset(String path, TensorInfo info, Supplier<TensorData> data) {}
 
   /** The model to write: its Keras 3 config, and where each layer's weights come from. */
-  private record Source(String format, ObjectNode config, List<Dataset> datasets, int layers, int optimizer,
+  private record Source(String format, ObjectNode config, List<Dataset> datasets, Plan plan, int optimizer,
       List<String> notes, AutoCloseable file) implements AutoCloseable {
+    int layers() {
+      return plan.layers();
+    }
+
     @Override
     public void close() {
       try {
@@ -146,7 +151,7 @@ public final class KerasFileWriter {
                 byName.keySet().stream().sorted().toList()) + ". Is this the model these weights belong to? Rename "
                 + "them first (convert --to v2 --rename) if they were saved under other names");
           }
-          return new Source(resolved.format(), config, datasets, plan.layers(), 0, notes, reader);
+          return new Source(resolved.format(), config, datasets, plan, 0, notes, reader);
         } catch (RuntimeException e) {
           reader.close();
           throw e;
@@ -187,7 +192,7 @@ public final class KerasFileWriter {
         }
       }
       notes.addAll(weights.notes());
-      return new Source("keras", config, datasets, plan.layers(), optimizer, notes, archive);
+      return new Source("keras", config, datasets, plan, optimizer, notes, archive);
     } catch (RuntimeException e) {
       archive.close();
       throw e;
@@ -214,11 +219,15 @@ public final class KerasFileWriter {
           KerasModelConfig sourceConfig = KerasModelConfig.parse(json, where);
           ObjectNode config = keras3Config(json, where);
           LegacyKerasWeights weights = new LegacyKerasWeights(reader, sourceConfig);
+          if (json.contains("\"hard_sigmoid\"")) {
+            notes.add("the model uses hard_sigmoid, which Keras 2 computes as clip(0.2x + 0.5, 0, 1) and Keras 3 as "
+                + "relu6(x + 3) / 6: Keras 3 predicts differently from Keras 2 on it, from this file as from the .h5");
+          }
           Plan plan = plan(config, where);
           notes.add("a legacy Keras " + (reader.kerasVersion() == null ? "1.x" : reader.kerasVersion()) + " .h5"
               + (isKeras3(KerasModelConfig.readJson(json, where, "the model config")) ? ""
               : ": config upgraded to Keras 3's form") + "; written uncompiled, without optimizer state");
-          return new Source("hdf5", config, byLayer(plan, weights, h5), plan.layers(), 0, notes, reader);
+          return new Source("hdf5", config, byLayer(plan, weights, h5), plan, 0, notes, reader);
         }
         case "keras3": {
           if (kerasConfig == null) {
@@ -231,7 +240,7 @@ public final class KerasFileWriter {
           KerasWeightsFile weights = KerasWeightsFile.of(reader, h5, "hdf5", sourceConfig, null, null);
           Plan plan = plan(config, kerasConfig.toString());
           notes.addAll(weights.notes());
-          return new Source("hdf5", config, byLayer(plan, weights, h5), plan.layers(), 0, notes, weights);
+          return new Source("hdf5", config, byLayer(plan, weights, h5), plan, 0, notes, weights);
         }
         default:
           throw new WrongInputException(h5 + " is an HDF5 file but not a Keras model or weights file; to write a "
@@ -273,18 +282,34 @@ public final class KerasFileWriter {
 
   // ---- the layout ----
 
-  /** A variable's place: its dataset in the weights file and its Keras 3 path. */
-  private record Slot(List<String> layerPath, String className, String h5Path, String variable) {}
+  /**
+   * A variable's place: its dataset in the weights file, its Keras 3 path, and the name of the object that owns it
+   * (the layer, or an RNN's cell: {@code lstm_cell}; Keras 3 stores it as the {@code vars} group's {@code name}).
+   */
+  private record Slot(List<String> layerPath, String className, String h5Path, String variable) {
+    String owner() {
+      String prefix = variable.substring(0, variable.lastIndexOf('/'));
+      return prefix.substring(prefix.lastIndexOf('/') + 1);
+    }
+  }
 
-  private record Plan(List<Slot> slots, int layers) {}
+  /**
+   * The slots, the number of layers, and the {@code name} attribute Keras 3.15 gives each {@code vars} group: the
+   * layer's, or that of the object holding the variables (an RNN's cell). Keras 3.15 also creates empty named
+   * {@code vars} groups for layers without variables; those are left out (jhdf cannot write them, see
+   * {@link Hdf5Writer#addGroupAttribute}; Keras's loader reads a missing group as no variables).
+   */
+  private record Plan(List<Slot> slots, int layers, Map<String, String> varsGroupNames) {}
 
   private static Plan plan(ObjectNode config, String where) {
     KerasModelConfig model = KerasModelConfig.fromJson(config, where, 0);
     List<Slot> slots = new ArrayList<>();
     List<String> unknown = new ArrayList<>();
+    Map<String, String> varsGroups = new java.util.LinkedHashMap<>();
     int layers = 0;
     for (KerasWeightLayout.LayerVariables lv : KerasWeightLayout.plan(model, KerasWeightLayout.Dialect.KERAS3)) {
       layers++;
+      varsGroups.put(lv.h5Root() + "/vars", lv.name());
       for (KerasWeightLayout.VarGroup g : lv.groups()) {
         if (!g.known()) {
           unknown.add(String.join("/", lv.layerPath()) + " (" + lv.className() + ")");
@@ -300,7 +325,8 @@ public final class KerasFileWriter {
       throw new UnsupportedInputException("Cannot write a Keras 3 file of " + where + ": tfgw does not know which "
           + "variables these layers hold, nor in which order Keras saves them: " + abbreviate(unknown));
     }
-    return new Plan(slots, layers);
+    slots.forEach(s -> varsGroups.put(s.h5Path().substring(0, s.h5Path().lastIndexOf('/')), s.owner()));
+    return new Plan(slots, layers, varsGroups);
   }
 
   /** Each layer's weights, in Keras's order, into the layer's slots; the counts must agree. */
@@ -344,6 +370,7 @@ public final class KerasFileWriter {
       }
       w.add(d.path(), data);
     }
+    s.plan().varsGroupNames().forEach((group, name) -> w.addGroupAttribute(group, "name", name));
     return w;
   }
 
