@@ -88,7 +88,8 @@ final class KerasConfigUpgrade {
   private static ObjectNode sequentialInput(ObjectNode config, ObjectNode first) {
     JsonNode cfg = first.get("config");
     JsonNode shape = cfg == null ? null : KerasModelConfig.firstNonNull(cfg, "batch_input_shape", "batch_shape");
-    if (shape == null && cfg != null && cfg.has("input_dim") && !first.path("class_name").asText().equals("Embedding")) {
+    boolean embedding = first.path("class_name").asText().equals("Embedding"); // its input_dim is the vocabulary
+    if (shape == null && cfg != null && cfg.has("input_dim") && !embedding) {
       shape = F.arrayNode().addNull().add(cfg.get("input_dim").asLong());
     }
     if (shape == null && config.get("build_input_shape") != null && config.get("build_input_shape").isArray()) {

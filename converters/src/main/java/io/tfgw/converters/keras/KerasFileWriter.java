@@ -107,9 +107,9 @@ public final class KerasFileWriter {
       try (Hdf5Writer w = weightsWriter(s, destination)) {
         w.commit();
       }
+      long bytes = s.datasets().stream().mapToLong(d -> d.info().shape().byteSize(d.info().dtype())).sum();
       return new Result(source, s.format(), destination, "keras-weights", s.layers(),
-          s.datasets().size() - s.optimizer(), s.optimizer(), s.datasets().stream().mapToLong(d -> d.info().shape().byteSize(d.info().dtype())).sum(),
-          s.notes());
+          s.datasets().size() - s.optimizer(), s.optimizer(), bytes, s.notes());
     }
   }
 
