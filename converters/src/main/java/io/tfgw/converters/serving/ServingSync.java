@@ -376,8 +376,8 @@ public final class ServingSync implements AutoCloseable {
       convert(model, staging, inner, v);
     }
     if (options.layout() == Layout.TRITON) {
-      TritonConfig.writeIfAbsent(storage, versionsDirectory, options.modelName(),
-          converting ? model : staging.resolve(inner), onnx);
+      // the signature of what is published: a converted version's source (a checkpoint's .meta) may have none
+      TritonConfig.writeIfAbsent(storage, versionsDirectory, options.modelName(), staging.resolve(inner), onnx);
     }
     deleteTree(download);
     try {
@@ -426,14 +426,20 @@ public final class ServingSync implements AutoCloseable {
   private void convert(Path model, Path staging, String inner, long v) {
     Location from = Location.local(model);
     Location to = Location.local(inner.isEmpty() ? staging : staging.resolve(inner));
+    // --inputs/--outputs name the signature of graphs that have none (a checkpoint's .meta, a frozen .pb); Keras
+    // files and SavedModels pushed beside them in the same base keep their own
+    String file = model.getFileName().toString();
+    boolean signatureless = Files.isRegularFile(model) && (file.endsWith(".meta") || file.endsWith(".pb"));
+    List<String> inputs = signatureless ? options.inputs() : List.of();
+    List<String> outputs = signatureless ? options.outputs() : List.of();
     if (options.to().get().equals("onnx")) {
-      new OnnxExporter(storage).export(from, to, OnnxExporter.Options.defaults());
+      new OnnxExporter(storage).export(from, to, OnnxExporter.Options.defaults().withInputs(inputs).withOutputs(outputs));
       return;
     }
     if (Files.exists(model.resolve("saved_model.pb"))) {
       copyTree(model, inner.isEmpty() ? staging : staging.resolve(inner));
     } else {
-      new ModelConverter(storage).toSavedModel(from, to, options.inputs(), options.outputs(), null, null, false, 0);
+      new ModelConverter(storage).toSavedModel(from, to, inputs, outputs, null, null, false, 0);
     }
     if (options.verify()) {
       try (var a = io.tfgw.converters.verify.VerifiableModels.load(storage, from, null);
