@@ -34,7 +34,7 @@ final class HubApi {
 
   private Snapshot snapshot(List<String> repo, String rev) {
     List<String> segments = new ArrayList<>(repo);
-    if (!rev.equals("main")) {
+    if (!rev.equals("main") && !rev.equals("HEAD")) { // HEAD: what the Hub clients ask for "the current revision"
       segments.addAll(RootGuard.segments(rev));
     }
     Location dir = guard.resolve(segments);
@@ -72,6 +72,10 @@ final class HubApi {
     info.put("gated", false);
     info.put("library_name", "tensorflow");
     info.put("tags", List.of("tfgw"));
+    info.put("pipeline_tag", null);
+    info.put("downloads", 0);
+    info.put("likes", 0);
+    info.put("lastModified", java.time.Instant.ofEpochMilli(lastModified(s)).toString());
     List<Map<String, Object>> siblings = new ArrayList<>();
     long total = 0;
     for (Map.Entry<String, Blob> f : s.files().entrySet()) {
@@ -144,6 +148,16 @@ final class HubApi {
     }
     ex.setHeader("X-Repo-Commit", commitOf(s));
     ex.send(blob);
+  }
+
+  /** The newest modification time of the snapshot's stored files (0 when the store keeps none). */
+  private long lastModified(Snapshot s) {
+    long newest = 0;
+    for (FileEntry e : guard.list(s.dir())) {
+      newest = Math.max(newest, guard.storage().capability(io.tfgw.core.storage.FileTimes.class, e.location())
+          .flatMap(t -> t.lastModified(e.location())).map(java.time.Instant::toEpochMilli).orElse(0L));
+    }
+    return newest;
   }
 
   /** A stable 40-hex "commit" for a snapshot: the hash of its names and ETags (it changes when any file does). */

@@ -97,6 +97,12 @@ final class ServingApi {
       tensors(sig.putObject("inputs"), e.getValue().getInputsMap());
       tensors(sig.putObject("outputs"), e.getValue().getOutputsMap());
       sig.put("method_name", e.getValue().getMethodName());
+      // default values of optional inputs (TF 2.x): their dtype and shape only; the values are not printed
+      ObjectNode defaults = sig.putObject("defaults");
+      e.getValue().getDefaultsMap().forEach((k, t) -> {
+        ObjectNode d = defaults.putObject(k);
+        d.put("dtype", t.getDtype().name());
+      });
     }
     ex.json(200, out);
   }
