@@ -171,7 +171,7 @@ final class WebPages {
     if (model.format().equals("v2") || model.format().equals("v1")) {
       timeline(ex, b, path, dir, model);
     }
-    tensorTree(b, path, report);
+    tensorTree(b, report, ex.query("filter"));
   }
 
   private static void strip(StringBuilder b, String label, String value) {
@@ -338,9 +338,9 @@ final class WebPages {
   }
 
   /** Tensors as a tree of name scopes, each linking to its statistics, with a filter box. */
-  private static void tensorTree(StringBuilder b, List<String> path, InspectReport report) {
-    b.append("<section><h2>Tensors</h2><input id=\"filter\" placeholder=\"filter tensors\" autocomplete=\"off\">"
-        + "<ul class=\"tree\" id=\"tree\">");
+  private static void tensorTree(StringBuilder b, InspectReport report, String filter) {
+    b.append("<section><h2>Tensors</h2><input id=\"filter\" placeholder=\"filter tensors\" autocomplete=\"off\"")
+        .append(filter == null ? "" : " value=\"" + Html.text(filter) + "\"").append("><ul class=\"tree\" id=\"tree\">");
     List<String> open = new ArrayList<>();
     for (InspectReport.Variable v : report.variables()) {
       String[] parts = v.info().name().split("/");

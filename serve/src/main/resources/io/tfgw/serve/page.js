@@ -2,7 +2,7 @@
 (function () {
   var input = document.getElementById('filter');
   if (input) {
-    input.addEventListener('input', function () {
+    var apply = function () {
       var q = input.value.toLowerCase();
       document.querySelectorAll('#tree li.tensor').forEach(function (li) {
         li.style.display = li.getAttribute('data-name').toLowerCase().indexOf(q) >= 0 ? '' : 'none';
@@ -11,7 +11,9 @@
         var any = Array.prototype.some.call(li.querySelectorAll('li.tensor'), function (t) { return t.style.display !== 'none'; });
         li.style.display = any ? '' : 'none';
       });
-    });
+    };
+    input.addEventListener('input', apply);
+    if (input.value) { apply(); } // ?filter= in the page's URL
   }
   // conversions in progress, from /api/conversions
   var box = document.getElementById('conversions');
