@@ -30,8 +30,8 @@ final class RootGuard {
       try {
         real = root.toLocalPath().toRealPath();
       } catch (IOException e) {
-        throw new io.tfgw.core.storage.LocationNotFoundException(root, "ROOT " + root + " does not exist or cannot be read: "
-            + e.getMessage());
+        throw new io.tfgw.core.storage.LocationNotFoundException(root, "ROOT " + root + " does not exist or cannot be "
+            + "read: give the directory, bucket prefix or archive that holds the models");
       }
     }
     this.localRootReal = real;

@@ -35,6 +35,15 @@ public final class TfgwServer implements AutoCloseable {
    * Starts serving. Refuses to listen beyond loopback without a token. The storage is closed with the server.
    */
   public static TfgwServer start(ServeOptions options, StorageRouter storage) {
+    try {
+      return startOrFail(options, storage);
+    } catch (RuntimeException e) {
+      storage.close();
+      throw e;
+    }
+  }
+
+  private static TfgwServer startOrFail(ServeOptions options, StorageRouter storage) {
     if (options.token() == null && !options.loopbackOnly()) {
       throw new WrongInputException("tfgw serve listens on " + options.bind() + " without a token: give --token "
           + "(clients send Authorization: Bearer TOKEN) or bind to 127.0.0.1");
@@ -42,7 +51,8 @@ public final class TfgwServer implements AutoCloseable {
     Location root = Location.parse(options.root());
     RootGuard guard = new RootGuard(storage, root);
     if (storage.list(root).isEmpty() && !storage.exists(root)) {
-      throw new io.tfgw.core.storage.LocationNotFoundException(root, "ROOT " + root + " holds no files");
+      throw new io.tfgw.core.storage.LocationNotFoundException(root, "ROOT " + root + " holds no files: give the "
+          + "directory, bucket prefix or archive that holds the models");
     }
     QueuedThreadPool threads = new QueuedThreadPool(64, 4);
     threads.setName("tfgw-serve");
