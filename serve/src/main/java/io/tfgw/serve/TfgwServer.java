@@ -68,6 +68,7 @@ public final class TfgwServer implements AutoCloseable {
     gzip.setIncludedMimeTypes("text/html", "application/json", "text/plain", "text/css", "application/javascript");
     gzip.setMinGzipSize(1024);
     server.setHandler(gzip);
+    server.setErrorHandler(new JsonErrors());
     server.setStopTimeout(2000);
     try {
       server.start();
@@ -81,6 +82,30 @@ public final class TfgwServer implements AutoCloseable {
           + e.getMessage());
     }
     return new TfgwServer(server, connector, storage);
+  }
+
+  /**
+   * Jetty's own refusals (an ambiguous URI, a malformed request) as JSON like tfgw's other errors, without
+   * Jetty's HTML page echoing the request back.
+   */
+  private static final class JsonErrors extends org.eclipse.jetty.server.handler.ErrorHandler {
+    @Override
+    public boolean handle(org.eclipse.jetty.server.Request request, org.eclipse.jetty.server.Response response,
+        org.eclipse.jetty.util.Callback callback) {
+      Object message = request.getAttribute(ERROR_MESSAGE);
+      String text = message == null ? org.eclipse.jetty.http.HttpStatus.getMessage(response.getStatus())
+          : message.toString();
+      byte[] body;
+      try {
+        body = Exchange.JSON.writeValueAsBytes(java.util.Map.of("error", text));
+      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        body = "{\"error\": \"bad request\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      }
+      response.getHeaders().put(org.eclipse.jetty.http.HttpHeader.CONTENT_TYPE, "application/json");
+      response.getHeaders().put("X-Error-Code", "BadRequest");
+      response.write(true, java.nio.ByteBuffer.wrap(body), callback);
+      return true;
+    }
   }
 
   /** The port listened on (the one chosen when asked for port 0). */
