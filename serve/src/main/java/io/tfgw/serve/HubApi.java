@@ -30,9 +30,14 @@ final class HubApi {
   }
 
   /** What a repo revision holds: its stored files (relative paths) and the virtual file, if any. */
-  private record Snapshot(Location dir, Map<String, Blob> files) {}
+  private record Snapshot(Location dir, Map<String, Blob> files, String commit) {}
 
   private Snapshot snapshot(List<String> repo, String rev) {
+    return snapshot(repo, rev, true);
+  }
+
+  /** The repo's files; the virtual file (an index read) only when asked for, as a plain download does not need it. */
+  private Snapshot snapshot(List<String> repo, String rev, boolean withVirtual) {
     List<String> segments = new ArrayList<>(repo);
     if (!rev.equals("main") && !rev.equals("HEAD")) { // HEAD: what the Hub clients ask for "the current revision"
       segments.addAll(RootGuard.segments(rev));
@@ -47,7 +52,8 @@ final class HubApi {
     for (FileEntry e : entries) {
       files.put(dir.relativize(e.location()), new StoredBlob(guard.storage(), e.location(), e.length()));
     }
-    Resolved ckpt = VirtualSafetensors.checkpointIn(guard.storage(), dir, entries);
+    String commit = commitOf(files); // stored files only: the virtual file follows from them
+    Resolved ckpt = withVirtual ? VirtualSafetensors.checkpointIn(guard.storage(), dir, entries) : null;
     if (ckpt != null) {
       try {
         files.put(VirtualSafetensors.NAME, virtualFiles.of(ckpt));
@@ -55,7 +61,7 @@ final class HubApi {
         // safetensors cannot hold some tensor (a string): the file is simply not there
       }
     }
-    return new Snapshot(dir, files);
+    return new Snapshot(dir, files, commit);
   }
 
   /** {@code GET /api/models/{repo}[/revision/{rev}]}: model info with siblings and sizes. */
@@ -66,7 +72,7 @@ final class HubApi {
     info.put("_id", id);
     info.put("id", id);
     info.put("modelId", id);
-    info.put("sha", commitOf(s));
+    info.put("sha", s.commit());
     info.put("private", false);
     info.put("disabled", false);
     info.put("gated", false);
@@ -140,13 +146,13 @@ final class HubApi {
 
   /** {@code GET|HEAD /{repo}/resolve|raw/{rev}/{file}} with ranges and ETags. */
   void file(Exchange ex, List<String> repo, String rev, List<String> file) throws IOException {
-    Snapshot s = snapshot(repo, rev);
     String name = String.join("/", file);
+    Snapshot s = snapshot(repo, rev, name.equals(VirtualSafetensors.NAME));
     Blob blob = s.files().get(name);
     if (blob == null) {
       throw HttpError.notFound("No file " + name + " in " + String.join("/", repo) + " at revision " + rev);
     }
-    ex.setHeader("X-Repo-Commit", commitOf(s));
+    ex.setHeader("X-Repo-Commit", s.commit());
     ex.send(blob);
   }
 
@@ -161,9 +167,9 @@ final class HubApi {
   }
 
   /** A stable 40-hex "commit" for a snapshot: the hash of its names and ETags (it changes when any file does). */
-  private static String commitOf(Snapshot s) {
+  private static String commitOf(Map<String, Blob> files) {
     StringBuilder b = new StringBuilder();
-    s.files().forEach((name, blob) -> b.append(name).append('\0').append(blob.etag()).append('\n'));
+    files.forEach((name, blob) -> b.append(name).append('\0').append(blob.etag()).append('\n'));
     return sha1(b.toString());
   }
 
