@@ -185,8 +185,9 @@ final class Conversions {
   private void run(Location source, Location out, String to, Running progress) {
     switch (to) {
       case "safetensors" -> new TensorFileConverter(storage).toSafetensors(source, out, new NamePlan());
-      case "hdf5" -> new TensorFileConverter(storage).toHdf5(source, out, new NamePlan(), Hdf5Writer.Layout.PLAIN);
-      case "keras" -> new TensorFileConverter(storage).toHdf5(source, out, new NamePlan(), Hdf5Writer.Layout.KERAS);
+      // tfgw convert --to hdf5's default: Keras's save_weights layout; "keras" names the same file for Keras users
+      case "hdf5", "keras" -> new TensorFileConverter(storage).toHdf5(source, out, new NamePlan(),
+          Hdf5Writer.Layout.KERAS);
       case "onnx" -> new OnnxExporter(storage).export(source, out, OnnxExporter.Options.defaults());
       case "frozen" -> new ModelConverter(storage).toFrozen(source, out, List.of(), null, null);
       case "savedmodel" -> new ModelConverter(storage).toSavedModel(source, out, List.of(), List.of(), null, null,
