@@ -152,6 +152,14 @@ final class Conversions {
 
   private void convert(Location source, String shown, String to, String key) throws IOException {
     Object lock = keyLocks.computeIfAbsent(key, k -> new Object());
+    try {
+      convertOnce(lock, source, shown, to, key);
+    } finally {
+      keyLocks.remove(key, lock); // bounded memory; a request racing past this converts again, the move keeps one
+    }
+  }
+
+  private void convertOnce(Object lock, Location source, String shown, String to, String key) throws IOException {
     synchronized (lock) { // the same model asked twice at once is converted once
       Path finalDir = cacheDirectory.resolve(key);
       if (Files.exists(finalDir.resolve(OUTPUT_NAMES.get(to)))) {

@@ -199,7 +199,7 @@ final class Gateway extends Handler.Abstract {
 
   private void error(Exchange ex, HttpError e) throws java.io.IOException {
     ex.setHeader("X-Error-Code", e.code);
-    ex.setHeader("X-Error-Message", e.getMessage().replaceAll("[\\r\\n]", " "));
+    ex.setHeader("X-Error-Message", e.getMessage().replaceAll("[^\\x20-\\x7e]", "?")); // header values: ASCII
     ex.json(e.status, Map.of("error", e.getMessage()));
   }
 
