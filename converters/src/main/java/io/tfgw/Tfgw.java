@@ -105,8 +105,9 @@ public final class Tfgw implements AutoCloseable {
   }
 
   /**
-   * Runs two models on the same generated inputs and compares their outputs bit for bit, as
-   * {@code tfgw verify A B --samples N --seed S} does on A's serving signature.
+   * Runs two models on the same generated inputs and compares their outputs bit for bit (within {@code ulp:64} of
+   * each output's largest magnitude when either is an ONNX file), as {@code tfgw verify A B --samples N --seed S}
+   * does on A's serving signature.
    */
   public Verifier.Report verify(String a, String b, int samples, long seed) {
     return verify(a, b, samples, seed, List.of());
@@ -116,7 +117,7 @@ public final class Tfgw implements AutoCloseable {
   public Verifier.Report verify(String a, String b, int samples, long seed, List<String> outputs) {
     try (Model ma = model(a); Model mb = model(b)) {
       return Verifier.verify(ma, mb, null, Verifier.samples(Verifier.interfaceOf(ma, mb, null), samples, seed),
-          outputs);
+          outputs, Verifier.defaultTolerance(ma, mb));
     }
   }
 

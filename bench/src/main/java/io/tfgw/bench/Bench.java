@@ -38,18 +38,24 @@ public final class Bench {
 
   public static void main(String[] args) throws Exception {
     long size = 2L << 30;
+    long onnxSize = 3L << 30;
     Path work = Path.of("bench/work");
     Path jar = Path.of("cli/target/tfgw.jar");
     List<String> skip = new ArrayList<>();
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
-        case "--quick" -> size = 128L << 20;
+        case "--quick" -> {
+          size = 128L << 20;
+          onnxSize = 128L << 20;
+        }
         case "--size" -> size = parseSize(args[++i]);
+        case "--onnx-size" -> onnxSize = parseSize(args[++i]);
         case "--work" -> work = Path.of(args[++i]);
         case "--jar" -> jar = Path.of(args[++i]);
         case "--skip" -> skip.addAll(List.of(args[++i].split(",")));
         default -> throw new IllegalArgumentException("unknown option " + args[i]
-            + "; usage: bench/run [--quick] [--size 2G] [--work DIR] [--skip convert,inspect,s3,runtime,tf]");
+            + "; usage: bench/run [--quick] [--size 2G] [--onnx-size 3G] [--work DIR] "
+            + "[--skip convert,inspect,s3,runtime,onnx,tf]");
       }
     }
     Files.createDirectories(work);
@@ -66,6 +72,9 @@ public final class Bench {
     }
     if (!skip.contains("tf") && !skip.contains("runtime")) {
       b.runtime();
+    }
+    if (!skip.contains("onnx")) {
+      OnnxExportBench.measure(b.work, b.jar, onnxSize, b.table);
     }
     System.out.println();
     System.out.println("| measurement | tfgw | baseline | ratio | target | met |");

@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
     versionProvider = Main.Version.class,
     description = "Convert TensorFlow-era model files between formats and storages, without TensorFlow.",
     subcommands = {InspectCommand.class, ConvertCommand.class, RunCommand.class, VerifyCommand.class, CpCommand.class, LsCommand.class,
-        PushCommand.class, PruneCommand.class, SyncCommand.class, CommandLine.HelpCommand.class,
+        PushCommand.class, PruneCommand.class, SyncCommand.class, ServeCommand.class, CommandLine.HelpCommand.class,
         picocli.AutoComplete.GenerateCompletion.class},
     footer = {"", "Try `./tfgw demo`: the main jobs on real model files shipped with tfgw.",
         "Exit codes: 0 success, 1 error, 2 usage error, 3 verify found a difference.",

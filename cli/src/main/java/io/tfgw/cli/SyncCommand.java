@@ -55,7 +55,8 @@ final class SyncCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 
   @Parameters(index = "0", paramLabel = "SRC", description = "Model base with numeric version directories, as push "
-      + "writes them (any location, e.g. s3://bucket/models/NAME).")
+      + "writes them (any location, e.g. s3://bucket/models/NAME), or a training directory (checkpoints and their "
+      + "state file; each checkpoint's step is a version; needs --to).")
   String source;
 
   @Parameters(index = "1", paramLabel = "DST", description = "Local directory the model server watches.")
@@ -88,6 +89,14 @@ final class SyncCommand implements Callable<Integer> {
 
   @Option(names = "--to", paramLabel = "FORMAT", description = "Convert each version before publishing: savedmodel or onnx.")
   String to;
+
+  @Option(names = "--outputs", split = ",", paramLabel = "NAME", description = "With --to: graph outputs that become "
+      + "the serving signature of a version that has none (a checkpoint with its .meta), as convert --outputs.")
+  List<String> outputs = new ArrayList<>();
+
+  @Option(names = "--inputs", split = ",", paramLabel = "NAME", description = "With --to and --outputs: the "
+      + "signature's inputs (default: the Placeholders the outputs need).")
+  List<String> inputs = new ArrayList<>();
 
   @Option(names = "--verify", description = "With --to savedmodel: run source and result on generated inputs and "
       + "publish only if they compute the same.")
@@ -133,10 +142,14 @@ final class SyncCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(spec.commandLine(), "--verify applies to --to savedmodel (tfgw cannot "
           + "run ONNX files, and a version copied as it is was checked file by file already)");
     }
+    if (to == null && !(outputs.isEmpty() && inputs.isEmpty())) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--inputs/--outputs name the signature of a "
+          + "converted version; add --to savedmodel or --to onnx");
+    }
     Location src = Location.parse(source);
     SyncOptions options = SyncOptions.of(src, destination)
         .withLayout(chosenLayout).withKeep(keep, new HashSet<>(pinned))
-        .withConversion(Optional.ofNullable(to), verify).withServerStatus(Optional.ofNullable(serverStatus))
+        .withConversion(Optional.ofNullable(to), verify).withSignature(inputs, outputs).withServerStatus(Optional.ofNullable(serverStatus))
         .withModelName(model != null ? model : src.fileName());
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();

@@ -43,6 +43,15 @@ class MainTest {
   }
 
   @Test
+  void serveHelpShowsItsOptionsAndExamples() {
+    Run r = run("serve", "--help");
+    assertThat(r.code()).isZero();
+    assertThat(r.out()).contains("Examples:", "--token", "--bind", "--max-conversions", "resolve/main/model.safetensors");
+    assertThat(run("--help").out()).contains("serve");
+    assertThat(run("serve", "x", "--max-conversions", "0").code()).isEqualTo(2);
+  }
+
+  @Test
   void errorsAreOneLineWithoutStackTraceUnlessDebug() throws Exception {
     Path notModel = dir.resolve("notes.txt");
     Files.writeString(notModel, "hello");

@@ -139,7 +139,11 @@ public final class ValueSummary {
     return new ValueSummary(name, dtype, data.shape(), values, n > MAX_VALUES, stats);
   }
 
-  static Object decode(DType dtype, ByteBuffer b) {
+  /**
+   * One element from a little-endian buffer: Double for floating dtypes, Long for integers, Boolean, double[2] for
+   * complex (used by {@code tfgw serve}'s statistics too).
+   */
+  public static Object decode(DType dtype, ByteBuffer b) {
     switch (dtype) {
       case FLOAT:
         return (double) b.getFloat();

@@ -9,6 +9,8 @@ import io.tfgw.core.storage.AtomicOutputStream;
 import io.tfgw.core.storage.OutputFile;
 import io.tfgw.core.storage.StorageException;
 import io.tfgw.core.tensor.DType;
+import io.tfgw.core.tensor.Shape;
+import io.tfgw.core.tensor.TensorInfo;
 import io.tfgw.core.tensor.TensorData;
 import java.io.IOException;
 import java.io.InputStream;
@@ -57,7 +59,39 @@ public final class SafetensorsWriter {
     }
   }
 
-  public static Result write(OutputFile destination, List<Tensor> tensors, Map<String, String> metadata) {
+  /** A tensor's place in the file: its bytes are {@code [begin, end)} of the data section. */
+  public record Placed(String name, DType dtype, Shape shape, long begin, long end) {}
+
+  /**
+   * Where everything goes, decided from names, dtypes and shapes alone: the header bytes (8-byte length, JSON,
+   * padding) and each tensor's data range in writing order. {@code tfgw serve}'s virtual {@code model.safetensors}
+   * uses it to present a checkpoint byte for byte as {@link #write} would write it, without reading any value.
+   */
+  public record Layout(byte[] header, List<Placed> tensors) {
+    /** The file's length: header plus data. */
+    public long length() {
+      return header.length + (tensors.isEmpty() ? 0 : tensors.get(tensors.size() - 1).end());
+    }
+  }
+
+  /** The layout {@link #write} uses for these tensors (checked as {@link #check} does). */
+  public static Layout layout(List<TensorInfo> tensors, Map<String, String> metadata) {
+    List<Tensor> asTensors = new ArrayList<>();
+    for (TensorInfo t : tensors) {
+      asTensors.add(new Tensor(t.name(), new MetadataOnly(t.dtype(), t.shape())));
+    }
+    return layoutOf(asTensors, metadata);
+  }
+
+  /** Dtype and shape without values, for laying out a file. */
+  private record MetadataOnly(DType dtype, Shape shape) implements TensorData {
+    @Override
+    public InputStream open() {
+      throw new IllegalStateException("layout only");
+    }
+  }
+
+  private static Layout layoutOf(List<Tensor> tensors, Map<String, String> metadata) {
     check(tensors);
     List<Tensor> ordered = new ArrayList<>(tensors);
     ordered.sort(Comparator.comparingInt((Tensor t) -> -t.data().dtype().elementSize()).thenComparing(Tensor::name));
@@ -67,6 +101,7 @@ public final class SafetensorsWriter {
       ObjectNode m = header.putObject("__metadata__");
       metadata.forEach(m::put);
     }
+    List<Placed> placed = new ArrayList<>();
     long offset = 0;
     for (Tensor t : ordered) {
       DType dtype = t.data().dtype();
@@ -80,6 +115,7 @@ public final class SafetensorsWriter {
       ArrayNode offsets = e.putArray("data_offsets");
       offsets.add(offset);
       offsets.add(offset + size);
+      placed.add(new Placed(t.name(), dtype, t.data().shape(), offset, offset + size));
       offset += size;
     }
     byte[] json;
@@ -90,16 +126,22 @@ public final class SafetensorsWriter {
     }
     int padding = (8 - json.length % 8) % 8;
     long headerLength = json.length + padding;
+    byte[] bytes = new byte[8 + json.length + padding];
+    for (int i = 0; i < 8; i++) {
+      bytes[i] = (byte) (headerLength >>> (8 * i));
+    }
+    System.arraycopy(json, 0, bytes, 8, json.length);
+    java.util.Arrays.fill(bytes, 8 + json.length, bytes.length, (byte) ' ');
+    return new Layout(bytes, placed);
+  }
+
+  public static Result write(OutputFile destination, List<Tensor> tensors, Map<String, String> metadata) {
+    Layout layout = layoutOf(tensors, metadata);
+    Map<String, Tensor> byName = new java.util.HashMap<>();
+    tensors.forEach(t -> byName.put(t.name(), t));
+    List<Tensor> ordered = layout.tensors().stream().map(p -> byName.get(p.name())).toList();
     try (AtomicOutputStream out = destination.create()) {
-      byte[] len = new byte[8];
-      for (int i = 0; i < 8; i++) {
-        len[i] = (byte) (headerLength >>> (8 * i));
-      }
-      out.write(len);
-      out.write(json);
-      for (int i = 0; i < padding; i++) {
-        out.write(' ');
-      }
+      out.write(layout.header());
       byte[] buffer = new byte[1 << 16];
       for (Tensor t : ordered) {
         long expected = t.data().shape().byteSize(t.data().dtype());

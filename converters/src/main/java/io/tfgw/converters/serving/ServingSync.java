@@ -3,6 +3,9 @@ package io.tfgw.converters.serving;
 import io.tfgw.converters.convert.ModelConverter;
 import io.tfgw.converters.inspect.InspectOptions;
 import io.tfgw.converters.inspect.Inspector;
+import io.tfgw.converters.manage.CheckpointCatalog;
+import io.tfgw.converters.manage.CheckpointEntry;
+import io.tfgw.converters.manage.CheckpointListing;
 import io.tfgw.converters.manage.Copier;
 import io.tfgw.converters.manage.CopyListener;
 import io.tfgw.converters.manage.CopyResult;
@@ -77,6 +80,8 @@ public final class ServingSync implements AutoCloseable {
   private final long requestsAtStart;
 
   private Optional<String> manifestVersion = Optional.empty();
+  /** Whether SRC is a training directory whose checkpoints' steps are the versions (see checkpointVersions). */
+  private boolean checkpointDirectory;
   private Map<Long, VersionManifest.ModelVersion> sourceVersions = Map.of();
   private long polls;
   private long ownRequests;
@@ -231,14 +236,73 @@ public final class ServingSync implements AutoCloseable {
             .add(new VersionManifest.VersionFile(rel.substring(slash + 1), f.length(), OptionalInt.empty()));
       }
     }
+    if (byVersion.isEmpty()) {
+      return checkpointVersions();
+    }
+    checkpointDirectory = false;
     Map<Long, VersionManifest.ModelVersion> out = new TreeMap<>();
     byVersion.forEach((v, files) -> {
       boolean complete = files.stream().anyMatch(f -> f.path().equals("saved_model.pb") || f.path().equals("saved_model.pbtxt"))
-          || (files.size() == 1 && !files.get(0).path().contains("/"));
+          || (files.size() == 1 && !files.get(0).path().contains("/"))
+          || holdsWholeCheckpointWithMeta(options.source().resolve(Long.toString(v)));
       if (complete) {
         out.put(v, new VersionManifest.ModelVersion(v, files));
       }
     });
+    return out;
+  }
+
+  /**
+   * A version directory holding a checkpoint and its {@code .meta} (uploaded by training, without {@code push}) is
+   * whole once its index, every data shard its {@code -of-N} names, and the {@code .meta} are there.
+   */
+  private boolean holdsWholeCheckpointWithMeta(Location versionDir) {
+    return new CheckpointCatalog(storage).list(versionDir).checkpoints().stream()
+        .anyMatch(c -> c.complete() && hasMeta(c));
+  }
+
+  private static boolean hasMeta(CheckpointEntry c) {
+    return c.files().stream().anyMatch(f -> f.location().path().endsWith(".meta"));
+  }
+
+  /**
+   * A training directory as SRC ({@code model.ckpt-N} files and TF's {@code checkpoint} state file, no version
+   * directories): each checkpoint's global step N is its version, so a server sees versions grow with training.
+   * Only checkpoints up to the one the state file names as latest count: TF's Saver writes the state file after the
+   * checkpoint's files, so those are whole. Each needs its {@code .meta} (the graph) and {@code --to}: a model
+   * server loads no checkpoint.
+   */
+  private Map<Long, VersionManifest.ModelVersion> checkpointVersions() {
+    CheckpointListing listing = new CheckpointCatalog(storage).list(options.source());
+    Map<Long, VersionManifest.ModelVersion> out = new TreeMap<>();
+    if (listing.checkpoints().isEmpty() || listing.latest() == null) {
+      checkpointDirectory = false;
+      return out; // an empty base (nothing pushed yet), or checkpoints still being written without a state file
+    }
+    checkpointDirectory = true;
+    if (options.to().isEmpty()) {
+      throw new WrongInputException(options.source() + " is a training directory (checkpoints and a checkpoint state "
+          + "file), which no model server loads; sync it with --to savedmodel --outputs NAME (each checkpoint's step "
+          + "becomes a version) or push SavedModels into numbered version directories");
+    }
+    CheckpointEntry latest = listing.checkpoints().stream().filter(c -> c.prefix().equals(listing.latest()))
+        .findFirst().orElseThrow();
+    if (latest.step() == null) {
+      throw new WrongInputException(options.source() + "'s latest checkpoint " + latest.name() + " has no global step "
+          + "(a -N suffix), which tfgw sync uses as the version number; save checkpoints with global_step");
+    }
+    for (CheckpointEntry c : listing.checkpoints()) {
+      if (c.step() != null && c.step() <= latest.step() && c.complete() && hasMeta(c)) {
+        List<VersionManifest.VersionFile> files = c.files().stream()
+            .map(f -> new VersionManifest.VersionFile(options.source().relativize(f.location()), f.length(),
+                OptionalInt.empty())).toList();
+        out.put(c.step(), new VersionManifest.ModelVersion(c.step(), files));
+      }
+    }
+    if (out.isEmpty()) {
+      throw new WrongInputException(options.source() + " has no checkpoint with a global step and its .meta (the "
+          + "graph a SavedModel needs); save checkpoints with tf.compat.v1.train.Saver (it writes the .meta)");
+    }
     return out;
   }
 
@@ -287,7 +351,7 @@ public final class ServingSync implements AutoCloseable {
     String inner = options.layout().modelPathInVersion(onnx);
     boolean converting = options.to().isPresent();
     Path landing = converting ? download : inner.isEmpty() ? staging : staging.resolve(inner);
-    Location sourceDir = options.source().resolve(Long.toString(v));
+    Location sourceDir = checkpointDirectory ? options.source() : options.source().resolve(Long.toString(v));
     List<Transfer> plan = new ArrayList<>();
     for (VersionManifest.VersionFile f : version.files()) {
       plan.add(new Transfer(sourceDir.resolve(f.path()), Location.local(landing.resolve(f.path())), f.bytes()));
@@ -312,8 +376,8 @@ public final class ServingSync implements AutoCloseable {
       convert(model, staging, inner, v);
     }
     if (options.layout() == Layout.TRITON) {
-      TritonConfig.writeIfAbsent(storage, versionsDirectory, options.modelName(),
-          converting ? model : staging.resolve(inner), onnx);
+      // the signature of what is published: a converted version's source (a checkpoint's .meta) may have none
+      TritonConfig.writeIfAbsent(storage, versionsDirectory, options.modelName(), staging.resolve(inner), onnx);
     }
     deleteTree(download);
     try {
@@ -326,13 +390,20 @@ public final class ServingSync implements AutoCloseable {
     }
   }
 
-  /** The downloaded model: the directory (a SavedModel, a checkpoint directory) or its single file. */
+  /**
+   * The downloaded model: the directory (a SavedModel), its single file, or a checkpoint's {@code .meta} (which
+   * names the graph; its checkpoint is found by the same prefix).
+   */
   private static Path modelIn(Path landing) {
     if (Files.exists(landing.resolve("saved_model.pb")) || Files.exists(landing.resolve("saved_model.pbtxt"))) {
       return landing;
     }
     try (Stream<Path> files = Files.list(landing)) {
       List<Path> all = files.toList();
+      List<Path> metas = all.stream().filter(p -> p.getFileName().toString().endsWith(".meta")).toList();
+      if (metas.size() == 1) {
+        return metas.get(0);
+      }
       return all.size() == 1 && Files.isRegularFile(all.get(0)) ? all.get(0) : landing;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -355,14 +426,20 @@ public final class ServingSync implements AutoCloseable {
   private void convert(Path model, Path staging, String inner, long v) {
     Location from = Location.local(model);
     Location to = Location.local(inner.isEmpty() ? staging : staging.resolve(inner));
+    // --inputs/--outputs name the signature of graphs that have none (a checkpoint's .meta, a frozen .pb); Keras
+    // files and SavedModels pushed beside them in the same base keep their own
+    String file = model.getFileName().toString();
+    boolean signatureless = Files.isRegularFile(model) && (file.endsWith(".meta") || file.endsWith(".pb"));
+    List<String> inputs = signatureless ? options.inputs() : List.of();
+    List<String> outputs = signatureless ? options.outputs() : List.of();
     if (options.to().get().equals("onnx")) {
-      new OnnxExporter(storage).export(from, to, OnnxExporter.Options.defaults());
+      new OnnxExporter(storage).export(from, to, OnnxExporter.Options.defaults().withInputs(inputs).withOutputs(outputs));
       return;
     }
     if (Files.exists(model.resolve("saved_model.pb"))) {
       copyTree(model, inner.isEmpty() ? staging : staging.resolve(inner));
     } else {
-      new ModelConverter(storage).toSavedModel(from, to, List.of(), List.of(), null, null, false, 0);
+      new ModelConverter(storage).toSavedModel(from, to, inputs, outputs, null, null, false, 0);
     }
     if (options.verify()) {
       try (var a = io.tfgw.converters.verify.VerifiableModels.load(storage, from, null);

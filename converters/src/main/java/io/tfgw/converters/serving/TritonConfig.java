@@ -16,8 +16,8 @@ import java.util.Map;
 
 /**
  * Triton's {@code config.pbtxt} for a model directory. For a SavedModel it lists the serving signature's inputs
- * and outputs (Triton feeds a SavedModel by signature keys); for ONNX only the platform, since Triton completes an
- * ONNX model's configuration from the file itself.
+ * and outputs (Triton feeds a SavedModel by signature keys); for ONNX, and for a signature without shapes, only the
+ * platform, since Triton completes the configuration from the model itself ("auto-generated model configuration").
  */
 final class TritonConfig {
   private TritonConfig() {}
@@ -39,7 +39,13 @@ final class TritonConfig {
               + "needs to feed a SavedModel; convert it with --to savedmodel (that adds serving_default) or write "
               + modelDirectory.resolve("config.pbtxt") + " yourself");
         }
-        b.append(tensors("input", sig.inputs())).append(tensors("output", sig.outputs()));
+        // a tensor of unknown rank (a signature made from a checkpoint's graph has no shapes) has no dims to write;
+        // Triton then completes inputs and outputs from the SavedModel itself, as it does for ONNX
+        boolean shapesKnown = java.util.stream.Stream.concat(sig.inputs().values().stream(), sig.outputs().values()
+            .stream()).allMatch(t -> t.shape() != null);
+        if (shapesKnown) {
+          b.append(tensors("input", sig.inputs())).append(tensors("output", sig.outputs()));
+        }
       }
     }
     Path tmp = modelDirectory.resolve(".tfgw-config.pbtxt.tmp");
@@ -64,7 +70,7 @@ final class TritonConfig {
       }
       b.append("  {\n    name: \"").append(e.getKey()).append("\"\n    data_type: ")
           .append(tritonType(e.getValue().dtype().pythonName())).append("\n    dims: [ ")
-          .append(shape == null ? "-1" : dims).append(" ]\n  }").append(++i < specs.size() ? ",\n" : "\n");
+          .append(dims).append(" ]\n  }").append(++i < specs.size() ? ",\n" : "\n");
     }
     return b.append("]\n").toString();
   }

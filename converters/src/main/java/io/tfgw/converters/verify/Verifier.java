@@ -15,7 +15,9 @@ import java.util.Random;
 
 /**
  * {@code tfgw verify}: runs two models in tfgw's runtime on the same inputs and compares every output bit for bit,
- * reporting the largest absolute difference and the largest distance in ulps where they differ.
+ * reporting the largest absolute difference and the largest distance in ulps where they differ. Under a {@link
+ * Tolerance} other than exact, float outputs whose bits differ pass as {@link Status#WITHIN_TOLERANCE} when every
+ * element is within it.
  *
  * <p>Each model runs in its own session, loaded afresh, so both start from their saved variables and go through the
  * same states when their signatures update variables. An output that depends on an unseeded random op (TF draws its
@@ -36,12 +38,17 @@ public final class Verifier {
   public enum Status {
     /** Bit-identical on every sample. */
     IDENTICAL,
-    /** Different bits (on a deterministic output), or another dtype or shape. */
+    /** Different bits, but every element of every sample within the tolerance (never under an exact one). */
+    WITHIN_TOLERANCE,
+    /** Different bits beyond the tolerance (on a deterministic output), or another dtype or shape. */
     DIFFERENT,
     /** Depends on an unseeded random op on either side, so not comparable; same dtype and shape. */
     NONDETERMINISTIC;
 
-    /** The name used in JSON and tables: {@code identical}, {@code different}, {@code nondeterministic}. */
+    /**
+     * The name used in JSON and tables: {@code identical}, {@code within_tolerance}, {@code different}, {@code
+     * nondeterministic}.
+     */
     public String label() {
       return name().toLowerCase(java.util.Locale.ROOT);
     }
@@ -50,25 +57,41 @@ public final class Verifier {
   /**
    * One output of both models ({@code dtype} is A's). {@code identical}: the bits were the same on every sample
    * (which a nondeterministic output can happen to be); {@code nondeterministic}: either side's value depends on an
-   * unseeded random op on some sample.
+   * unseeded random op on some sample. {@code scaledDiff}: the largest difference in the tolerance's unit (ulps of
+   * A's largest finite magnitude for {@code ulp:N}, fractions of it for {@code rel:X}; infinite where NaN or an
+   * infinity is not matched or a non-float output differs; 0 when identical or under an exact tolerance).
    */
   public record Comparison(String output, DType dtype, DType dtypeB, Shape shapeA, Shape shapeB, boolean identical,
-      double maxAbsDiff, long maxUlp, long differing, boolean nondeterministic) {
+      double maxAbsDiff, long maxUlp, long differing, boolean nondeterministic, Tolerance tolerance,
+      double scaledDiff) {
     public Status status() {
       boolean sameType = dtype == dtypeB && shapeA.equals(shapeB);
       if (nondeterministic && sameType) {
         return Status.NONDETERMINISTIC;
       }
-      return identical ? Status.IDENTICAL : Status.DIFFERENT;
+      if (identical) {
+        return Status.IDENTICAL;
+      }
+      return sameType && !tolerance.isExact() && scaledDiff <= tolerance.amount() ? Status.WITHIN_TOLERANCE
+          : Status.DIFFERENT;
     }
   }
 
   /**
-   * All outputs over all samples; {@code identical} when no output is {@link Status#DIFFERENT} (every
-   * deterministic output is bit-identical on every sample); {@code notes} say where the compared names came from
-   * when it was not A's signature.
+   * All outputs over all samples under one tolerance; {@code notes} say where the compared names came from when it
+   * was not A's signature.
    */
-  public record Report(List<Comparison> outputs, int samples, boolean identical, List<String> notes) {
+  public record Report(List<Comparison> outputs, int samples, Tolerance tolerance, List<String> notes) {
+    /** No output is {@link Status#DIFFERENT}: what decides {@code verify}'s exit code. */
+    public boolean passed() {
+      return outputs.stream().noneMatch(c -> c.status() == Status.DIFFERENT);
+    }
+
+    /** Every deterministic output is bit-identical on every sample (none merely within the tolerance). */
+    public boolean identical() {
+      return outputs.stream().allMatch(c -> c.status() == Status.IDENTICAL || c.status() == Status.NONDETERMINISTIC);
+    }
+
     /** The outputs that depend on an unseeded random op. */
     public List<String> nondeterministic() {
       return outputs.stream().filter(c -> c.status() == Status.NONDETERMINISTIC).map(Comparison::output).toList();
@@ -119,6 +142,21 @@ public final class Verifier {
    * (default: those of the side that names them, see {@link #interfaceOf}) bit for bit.
    */
   public static Report verify(Model a, Model b, String signature, List<Map<String, Tensor>> samples, List<String> outputs) {
+    return verify(a, b, signature, samples, outputs, Tolerance.EXACT);
+  }
+
+  /**
+   * The tolerance {@code verify} applies when none is given: {@link Tolerance#ONNX} when either model is an ONNX
+   * file (ONNX export and import rewrite float arithmetic by design: folded batch norms, pre-transposed weights,
+   * NCHW kernels), exact otherwise.
+   */
+  public static Tolerance defaultTolerance(Model a, Model b) {
+    return a.format().equals("onnx") || b.format().equals("onnx") ? Tolerance.ONNX : Tolerance.EXACT;
+  }
+
+  /** As above, float outputs compared under {@code tolerance}. */
+  public static Report verify(Model a, Model b, String signature, List<Map<String, Tensor>> samples,
+      List<String> outputs, Tolerance tolerance) {
     Interface iface = interfaceOf(a, b, signature);
     Signature sigA = iface.model() == a ? iface.signature() : null;
     List<String> compared = outputs;
@@ -160,12 +198,12 @@ public final class Verifier {
         String nameB = outNamesB.get(i++);
         boolean nondeterministic = resultA.nondeterministic().contains(e.getKey())
             || resultB.nondeterministic().contains(nameB);
-        Comparison c = compare(e.getKey(), e.getValue(), resultB.values().get(nameB), nondeterministic);
+        Comparison c = compare(e.getKey(), e.getValue(), resultB.values().get(nameB), nondeterministic, tolerance);
         merged.merge(e.getKey(), c, Verifier::worst);
       }
     }
     List<Comparison> list = new ArrayList<>(merged.values());
-    return new Report(list, samples.size(), list.stream().noneMatch(c -> c.status() == Status.DIFFERENT), notes);
+    return new Report(list, samples.size(), tolerance, notes);
   }
 
   /** Inputs named by a signature's keys, renamed to the signature's tensor names (tensor names pass unchanged). */
@@ -193,22 +231,24 @@ public final class Verifier {
     Comparison shown = xSame ? y : x;
     return new Comparison(x.output(), shown.dtype(), shown.dtypeB(), shown.shapeA(), shown.shapeB(),
         x.identical() && y.identical(), Math.max(x.maxAbsDiff(), y.maxAbsDiff()), Math.max(x.maxUlp(), y.maxUlp()),
-        x.differing() + y.differing(), x.nondeterministic() || y.nondeterministic());
+        x.differing() + y.differing(), x.nondeterministic() || y.nondeterministic(), x.tolerance(),
+        Math.max(x.scaledDiff(), y.scaledDiff()));
   }
 
   static Comparison compare(String name, Tensor a, Tensor b) {
-    return compare(name, a, b, false);
+    return compare(name, a, b, false, Tolerance.EXACT);
   }
 
-  static Comparison compare(String name, Tensor a, Tensor b, boolean nondeterministic) {
+  static Comparison compare(String name, Tensor a, Tensor b, boolean nondeterministic, Tolerance tolerance) {
     if (a.dtype() != b.dtype() || !a.shape().equals(b.shape())) {
       return new Comparison(name, a.dtype(), b.dtype(), a.shape(), b.shape(), false, Double.POSITIVE_INFINITY,
-          Long.MAX_VALUE, a.size(), nondeterministic);
+          Long.MAX_VALUE, a.size(), nondeterministic, tolerance, Double.POSITIVE_INFINITY);
     }
     byte[] ba = a.canonicalBytes();
     byte[] bb = b.canonicalBytes();
     if (java.util.Arrays.equals(ba, bb)) {
-      return new Comparison(name, a.dtype(), b.dtype(), a.shape(), b.shape(), true, 0, 0, 0, nondeterministic);
+      return new Comparison(name, a.dtype(), b.dtype(), a.shape(), b.shape(), true, 0, 0, 0, nondeterministic,
+          tolerance, 0);
     }
     double maxAbs = 0;
     long maxUlp = 0;
@@ -247,7 +287,41 @@ public final class Verifier {
       maxAbs = Double.POSITIVE_INFINITY;
     }
     return new Comparison(name, a.dtype(), b.dtype(), a.shape(), b.shape(), false, maxAbs, maxUlp, differing,
-        nondeterministic);
+        nondeterministic, tolerance, scaledDiff(a, b, tolerance));
+  }
+
+  /**
+   * The largest elementwise difference of two float tensors of one dtype and shape in the tolerance's unit (see
+   * {@link Tolerance}): NaN meets NaN and an infinity the same infinity at no cost, anything else non-finite at an
+   * infinite one; other dtypes (compared exactly) and exact tolerances give infinity for any difference.
+   */
+  private static double scaledDiff(Tensor a, Tensor b, Tolerance tolerance) {
+    if (tolerance.isExact() || (a.dtype() != DType.FLOAT && a.dtype() != DType.DOUBLE)) {
+      return Double.POSITIVE_INFINITY;
+    }
+    int n = (int) a.size();
+    double largest = 0;
+    for (int i = 0; i < n; i++) {
+      double v = Math.abs(a.getDouble(i));
+      if (v > largest && v != Double.POSITIVE_INFINITY) {
+        largest = v;
+      }
+    }
+    double unit = tolerance.unit(a.dtype(), largest);
+    double worst = 0;
+    for (int i = 0; i < n; i++) {
+      double x = a.getDouble(i);
+      double y = b.getDouble(i);
+      if (x == y || (Double.isNaN(x) && Double.isNaN(y))) {
+        continue; // also +0 vs -0: the same value under a tolerance
+      }
+      if (!Double.isFinite(x) || !Double.isFinite(y)) {
+        return Double.POSITIVE_INFINITY;
+      }
+      double diff = Math.abs(x - y);
+      worst = Math.max(worst, unit == 0 ? Double.POSITIVE_INFINITY : diff / unit);
+    }
+    return worst;
   }
 
   /** Float bits mapped so that adjacent floats are adjacent integers (negative numbers mirrored). */

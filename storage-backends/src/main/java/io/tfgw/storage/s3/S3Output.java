@@ -15,6 +15,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.zip.CRC32C;
+import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.model.ChecksumAlgorithm;
@@ -232,6 +233,28 @@ final class S3Output extends AtomicOutputStream {
         return;
       }
       throw e;
+    } catch (SdkClientException e) {
+      // A store may answer a failed precondition (412) before it reads the body and close the connection; the
+      // JDK's HTTP client then reports only that it could not write the body. Ask the store what is there now.
+      if (expected != null && !storage.conditionalWritesUnsupported) {
+        String now = currentETag();
+        if (ourETag.equals(now)) {
+          return;
+        }
+        if (expected.isPresent() ? !expected.get().equals(now) : now != null) {
+          throw new ConcurrentWriteException(location);
+        }
+      }
+      throw e;
+    }
+  }
+
+  /** The ETag of the object at the location now, or null when there is none (or the store cannot say). */
+  private String currentETag() {
+    try {
+      return storage.client().headObject(b -> b.bucket(location.authority()).key(location.path())).eTag();
+    } catch (SdkException e) {
+      return null;
     }
   }
 

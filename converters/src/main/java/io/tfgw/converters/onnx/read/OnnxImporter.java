@@ -67,7 +67,7 @@ public final class OnnxImporter {
       if (dims != null) {
         declared.put(in.getName(), dims);
       }
-      String name = g.reserve(in.getName());
+      String name = g.reserveTensor(in.getName());
       g.addReserved(g.node(name, "Placeholder").putAttr("dtype", TfGraphBuilder.type(dtype))
           .putAttr("shape", TfGraphBuilder.shape(dims)));
       values.put(in.getName(), new Value(name, dtype, dims == null ? -1 : dims.length));
@@ -75,7 +75,7 @@ public final class OnnxImporter {
     }
     Map<String, String> outputNodes = new LinkedHashMap<>();
     for (ValueInfoProto out : graph.getOutputList()) {
-      outputNodes.put(out.getName(), g.reserve(out.getName()));
+      outputNodes.put(out.getName(), g.reserveTensor(out.getName()));
     }
     Set<String> initializers = new LinkedHashSet<>();
     for (TensorProto t : graph.getInitializerList()) {

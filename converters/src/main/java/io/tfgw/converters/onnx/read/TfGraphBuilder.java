@@ -44,6 +44,23 @@ final class TfGraphBuilder {
     return name;
   }
 
+  /**
+   * Reserves the node name for a graph input or output: an ONNX name that is a TF tensor name of output 0 ({@code
+   * x:0}, as tfgw's exporter and tf2onnx name values after the source graph's tensors) names the node {@code x}, so
+   * the imported graph's tensor is {@code x:0} again and the ONNX model can be fed and compared by the source's
+   * tensor names ({@code verify model.onnx frozen.pb}); other names are sanitized.
+   */
+  String reserveTensor(String onnxName) {
+    if (onnxName.endsWith(":0")) {
+      String node = onnxName.substring(0, onnxName.length() - 2);
+      if (!names.contains(node) && node.equals(sanitize(node))) {
+        names.add(node);
+        return node;
+      }
+    }
+    return reserve(onnxName);
+  }
+
   /** A TF node name from an ONNX name: TF allows {@code [A-Za-z0-9.][A-Za-z0-9_.\-/]*}. */
   static String sanitize(String onnxName) {
     String s = onnxName.replaceAll("[^A-Za-z0-9_.\\-/]", "_").replaceAll("/+$", "");

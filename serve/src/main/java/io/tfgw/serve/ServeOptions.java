@@ -1,0 +1,67 @@
+package io.tfgw.serve;
+
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+
+/**
+ * How {@code tfgw serve} runs.
+ *
+ * @param root the location served (a directory, bucket prefix or archive); nothing outside it is ever read
+ * @param bind the address to listen on
+ * @param port the port (0: any free port, see {@link TfgwServer#port()})
+ * @param token the Bearer token every request must carry; null only allowed on a loopback address
+ * @param maxConversions conversions running at once; more get 503 with Retry-After
+ * @param cacheDirectory where converted models are kept under their content key
+ * @param accessLog where the one line per request goes (null: nowhere)
+ */
+public record ServeOptions(String root, String bind, int port, String token, int maxConversions, Path cacheDirectory,
+    PrintStream accessLog) {
+
+  public ServeOptions {
+    if (maxConversions < 1) {
+      throw new IllegalArgumentException("maxConversions must be at least 1");
+    }
+  }
+
+  /** Defaults: 127.0.0.1, port 8080, no token, 2 conversions at once, a cache under the temp directory. */
+  public static ServeOptions of(String root) {
+    return new ServeOptions(root, "127.0.0.1", 8080, null, 2,
+        Path.of(System.getProperty("java.io.tmpdir"), "tfgw-serve-cache"), System.err);
+  }
+
+  public ServeOptions withBind(String b) {
+    return new ServeOptions(root, b, port, token, maxConversions, cacheDirectory, accessLog);
+  }
+
+  public ServeOptions withPort(int p) {
+    return new ServeOptions(root, bind, p, token, maxConversions, cacheDirectory, accessLog);
+  }
+
+  public ServeOptions withToken(String t) {
+    return new ServeOptions(root, bind, port, t == null || t.isEmpty() ? null : t, maxConversions, cacheDirectory,
+        accessLog);
+  }
+
+  public ServeOptions withMaxConversions(int n) {
+    return new ServeOptions(root, bind, port, token, n, cacheDirectory, accessLog);
+  }
+
+  public ServeOptions withCacheDirectory(Path dir) {
+    return new ServeOptions(root, bind, port, token, maxConversions, dir, accessLog);
+  }
+
+  public ServeOptions withAccessLog(PrintStream log) {
+    return new ServeOptions(root, bind, port, token, maxConversions, cacheDirectory, log);
+  }
+
+  /** Whether {@link #bind} is a loopback address (the only place a server without a token may listen). */
+  public boolean loopbackOnly() {
+    try {
+      return InetAddress.getByName(bind).isLoopbackAddress();
+    } catch (UnknownHostException e) {
+      return false;
+    }
+  }
+}
