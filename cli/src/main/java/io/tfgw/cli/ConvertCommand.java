@@ -87,7 +87,8 @@ final class ConvertCommand implements Callable<Integer> {
   String layout;
 
   @Option(names = "--keras-config", paramLabel = "FILE",
-      description = "The model architecture (model.to_json() output, a .keras's config.json, or the .keras) for a "
+      description = "The model architecture (model.to_json() output, a .keras's config.json, the .keras, or a "
+          + "legacy .h5 full model) for a "
           + "Keras weights-only file (.h5, .weights.h5) to savedmodel/frozen/onnx/keras, or for a checkpoint whose "
           + "variables carry Keras 3 paths to keras/keras-weights.")
   String kerasConfig;

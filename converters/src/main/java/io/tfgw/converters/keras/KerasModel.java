@@ -119,15 +119,25 @@ public final class KerasModel implements AutoCloseable {
     }
   }
 
-  /** An architecture: JSON text, or the {@code config.json} of a {@code .keras}. */
+  /**
+   * An architecture: JSON text, the {@code config.json} of a {@code .keras}, or the {@code model_config} of a legacy
+   * {@code .h5} full model (the source of a {@code .weights.h5} tfgw wrote from it).
+   */
   static String readConfig(Storage storage, Location location) {
     FileKind kind = FileSniffer.sniff(storage, location);
     if (kind == FileKind.ZIP) {
       return KerasArchive.readConfig(storage, location);
     }
+    if (kind == FileKind.HDF5) {
+      try (Hdf5Reader h5 = Hdf5Reader.open(storage, location)) {
+        if (h5.modelConfig() != null) {
+          return h5.modelConfig();
+        }
+      }
+    }
     if (kind != FileKind.JSON) {
       throw new WrongInputException("--keras-config " + location + " is not a Keras architecture: give the JSON of "
-          + "model.to_json(), a .keras's config.json, or the .keras file");
+          + "model.to_json(), a .keras's config.json, the .keras file, or a legacy .h5 full model");
     }
     return new String(storage.inputFile(location).readAllBytes(), StandardCharsets.UTF_8);
   }
