@@ -323,7 +323,9 @@ public final class KerasFileWriter {
     }
     if (!unknown.isEmpty()) {
       throw new UnsupportedInputException("Cannot write a Keras 3 file of " + where + ": tfgw does not know which "
-          + "variables these layers hold, nor in which order Keras saves them: " + abbreviate(unknown));
+          + "variables these layers hold, nor in which order Keras saves them: " + abbreviate(unknown) + " (custom "
+          + "layers, and preprocessing layers whose state is not variables, like TextVectorization's vocabulary). "
+          + "The weights still convert as a checkpoint (--to v2, --to safetensors)");
     }
     slots.forEach(s -> varsGroups.put(s.h5Path().substring(0, s.h5Path().lastIndexOf('/')), s.owner()));
     return new Plan(slots, layers, varsGroups);
