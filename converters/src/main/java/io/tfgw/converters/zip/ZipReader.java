@@ -4,6 +4,7 @@ import io.tfgw.core.CorruptInputException;
 import io.tfgw.core.UnsupportedInputException;
 import io.tfgw.core.storage.Location;
 import io.tfgw.core.storage.RandomAccessInput;
+import io.tfgw.core.storage.RandomAccessSlice;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.Charset;
@@ -98,7 +99,7 @@ public final class ZipReader implements AutoCloseable {
   public RandomAccessInput open(Entry e) {
     Location where = Location.inArchive(location, e.name());
     if (e.isStored()) {
-      return new SliceInput(where, input, e.dataOffset(), e.size(), false);
+      return new RandomAccessSlice(where, input, e.dataOffset(), e.size(), false);
     }
     return Inflation.inflateToTempFile(input, e, where, "Entry " + e.name() + " of " + location);
   }

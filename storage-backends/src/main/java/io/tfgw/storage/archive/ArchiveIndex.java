@@ -4,6 +4,7 @@ import io.tfgw.core.CorruptInputException;
 import io.tfgw.core.UnsupportedInputException;
 import io.tfgw.core.storage.Location;
 import io.tfgw.core.storage.RandomAccessInput;
+import io.tfgw.core.storage.RandomAccessSlice;
 import io.tfgw.core.storage.Storage;
 import io.tfgw.core.storage.StorageException;
 import io.tfgw.storage.local.LocalStorage;
@@ -129,7 +130,7 @@ final class ArchiveIndex implements AutoCloseable {
         if (offset < 0 || offset + size > in.length()) {
           throw new CorruptInputException("Archive " + container + " is truncated: entry '" + name + "' ends past its end");
         }
-        entries.put(name, new Entry(size, loc -> new SliceInput(loc, in, offset, size, false)));
+        entries.put(name, new Entry(size, loc -> new RandomAccessSlice(loc, in, offset, size, false)));
       }
     }
   }
@@ -157,7 +158,7 @@ final class ArchiveIndex implements AutoCloseable {
           if (offset + size > in.length()) {
             throw new CorruptInputException("Archive " + container + " is truncated: entry '" + name + "' ends past its end");
           }
-          entries.put(name, new Entry(size, loc -> new SliceInput(loc, in, offset, size, false)));
+          entries.put(name, new Entry(size, loc -> new RandomAccessSlice(loc, in, offset, size, false)));
         } else {
           entries.put(name, new Entry(size, loc -> inflate(zip, e, loc, container, temps)));
         }
@@ -196,7 +197,7 @@ final class ArchiveIndex implements AutoCloseable {
           throw new CorruptInputException("Entry " + e.getName() + " of " + container + " inflates to " + local.length()
               + " bytes, but the archive says " + e.getSize());
         }
-        return new SliceInput(loc, local, 0, local.length(), true);
+        return new RandomAccessSlice(loc, local, 0, local.length(), true);
       } catch (IOException ex) {
         throw new CorruptInputException("Cannot inflate entry " + e.getName() + " of " + container + ": " + ex.getMessage());
       }

@@ -6,6 +6,7 @@ import io.tfgw.core.storage.InputFile;
 import io.tfgw.core.storage.Location;
 import io.tfgw.core.storage.OutputFile;
 import io.tfgw.core.storage.RandomAccessInput;
+import io.tfgw.core.storage.RandomAccessSlice;
 import io.tfgw.core.storage.StagedStorage;
 import io.tfgw.core.storage.Storage;
 import io.tfgw.core.storage.StorageException;
@@ -100,7 +101,7 @@ public final class ArchiveStorage implements StagedStorage {
     return new ArchiveIndex.Entry(staged.length(), loc -> {
       RandomAccessInput file = new io.tfgw.storage.local.LocalStorage()
           .inputFile(Location.local(staged.file())).open();
-      return new SliceInput(loc, file, 0, staged.length(), true);
+      return new RandomAccessSlice(loc, file, 0, staged.length(), true);
     });
   }
 

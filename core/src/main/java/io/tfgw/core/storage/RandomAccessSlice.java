@@ -1,23 +1,21 @@
-package io.tfgw.storage.archive;
+package io.tfgw.core.storage;
 
-import io.tfgw.core.storage.Location;
-import io.tfgw.core.storage.RandomAccessInput;
-import io.tfgw.core.storage.StorageException;
 import java.io.InputStream;
 
 /**
- * One archive entry as a window {@code [offset, offset + length)} of the bytes holding it (the archive itself for
- * stored entries, a spooled temp file otherwise). Positional reads pass straight through, so reading a stored
- * entry of an archive on S3 is a ranged GET of just those bytes.
+ * A window {@code [offset, offset + length)} of another input, under a location of its own: an archive entry or a
+ * stored zip entry read in place, so positional reads pass straight through (an HDF5 file inside a {@code .keras}
+ * on S3 is read by ranged GETs of just the bytes jhdf asks for). Reads outside the window fail naming it.
  */
-final class SliceInput implements RandomAccessInput {
+public final class RandomAccessSlice implements RandomAccessInput {
   private final Location location;
   private final RandomAccessInput source;
   private final long offset;
   private final long length;
   private final boolean closeSource;
 
-  SliceInput(Location location, RandomAccessInput source, long offset, long length, boolean closeSource) {
+  /** @param closeSource whether closing the slice closes {@code source} */
+  public RandomAccessSlice(Location location, RandomAccessInput source, long offset, long length, boolean closeSource) {
     this.location = location;
     this.source = source;
     this.offset = offset;
@@ -36,7 +34,7 @@ final class SliceInput implements RandomAccessInput {
   }
 
   private void check(long position, long len) {
-    if (position < 0 || len < 0 || position + len > length) {
+    if (position < 0 || len < 0 || position > length - len) {
       throw new StorageException("Read of " + len + " bytes at offset " + position + " is past the end of "
           + location + " (" + length + " bytes); the file is truncated or corrupt");
     }
