@@ -1,7 +1,7 @@
 package io.tfgw.bench;
 
-import io.tfgw.core.runtime.Session;
-import io.tfgw.core.runtime.Tensor;
+import io.tfgw.runtime.Session;
+import io.tfgw.runtime.Tensor;
 import io.tfgw.proto.GraphDef;
 import java.util.ArrayList;
 import java.util.Arrays;

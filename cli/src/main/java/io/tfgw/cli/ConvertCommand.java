@@ -357,7 +357,7 @@ final class ConvertCommand implements Callable<Integer> {
       // a source without signatures (a .meta) is compared on the outputs the conversion kept
       List<String> compare = a.signature(signature) == null ? convertedOutputs : outputs;
       Verifier.Interface names = Verifier.interfaceOf(a, b, signature);
-      List<Map<String, io.tfgw.core.runtime.Tensor>> runs = verifyInputs != null
+      List<Map<String, io.tfgw.runtime.Tensor>> runs = verifyInputs != null
           ? List.of(ModelInputs.read(storage, verifyInputs, List.of(), names.model(), names.signature()))
           : Verifier.samples(names, samples, seed);
       Verifier.Report v = Verifier.verify(a, b, signature, runs, compare, tolerance);

@@ -5,7 +5,7 @@ import io.tfgw.converters.model.Model;
 import io.tfgw.converters.model.Signature;
 import io.tfgw.converters.npy.Npy;
 import io.tfgw.core.WrongInputException;
-import io.tfgw.core.runtime.Tensor;
+import io.tfgw.runtime.Tensor;
 import io.tfgw.core.storage.Location;
 import io.tfgw.core.storage.StorageRouter;
 import java.util.Iterator;

@@ -10,7 +10,7 @@ import io.tfgw.converters.resolve.Resolved;
 import io.tfgw.converters.resolve.Resolver;
 import io.tfgw.converters.verify.VerifiableModels;
 import io.tfgw.core.WrongInputException;
-import io.tfgw.core.runtime.Tensor;
+import io.tfgw.runtime.Tensor;
 import io.tfgw.core.storage.Location;
 import io.tfgw.core.storage.StorageRouter;
 import io.tfgw.core.tensor.TensorHashes;

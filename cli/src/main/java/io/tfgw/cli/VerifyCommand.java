@@ -5,7 +5,7 @@ import io.tfgw.converters.model.Models;
 import io.tfgw.converters.resolve.Resolver;
 import io.tfgw.converters.verify.Tolerance;
 import io.tfgw.converters.verify.Verifier;
-import io.tfgw.core.runtime.Tensor;
+import io.tfgw.runtime.Tensor;
 import io.tfgw.core.storage.Location;
 import io.tfgw.core.storage.StorageRouter;
 import java.io.PrintWriter;

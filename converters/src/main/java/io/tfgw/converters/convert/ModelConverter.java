@@ -7,12 +7,12 @@ import io.tfgw.converters.model.Model;
 import io.tfgw.converters.model.Models;
 import io.tfgw.converters.model.Signature;
 import io.tfgw.converters.model.TensorSpec;
-import io.tfgw.core.runtime.Session;
+import io.tfgw.runtime.Session;
 import io.tfgw.core.tensor.TensorData;
 import io.tfgw.converters.graph.GraphIndex;
 import io.tfgw.converters.graph.GraphSource;
 import io.tfgw.converters.graph.LookupTables;
-import io.tfgw.core.runtime.LookupTable;
+import io.tfgw.runtime.LookupTable;
 import io.tfgw.converters.graph.SaverBuilder;
 import io.tfgw.converters.graph.SaverVariables;
 import io.tfgw.converters.graph.Signatures;
@@ -393,12 +393,12 @@ public final class ModelConverter {
   private static Map<String, TensorData> variableValues(Model model, GraphIndex index, java.util.Collection<String> needed) {
     Map<String, TensorData> values = new java.util.LinkedHashMap<>();
     Session session = model.session();
-    Map<String, io.tfgw.core.runtime.Variable> variables = session.variables();
+    Map<String, io.tfgw.runtime.Variable> variables = session.variables();
     for (String name : needed) {
       NodeDef n = index.node(name);
       if (n.getOp().equals("VarHandleOp")) {
         String shared = n.getAttrMap().containsKey("shared_name") ? n.getAttrOrThrow("shared_name").getS().toStringUtf8() : "";
-        io.tfgw.core.runtime.Variable v = variables.get(shared.isEmpty() ? name : shared);
+        io.tfgw.runtime.Variable v = variables.get(shared.isEmpty() ? name : shared);
         if (v == null) {
           throw new UnsupportedInputException("Variable '" + name + "' of " + model.location()
               + " is not restored by the model's saver; it cannot be frozen");

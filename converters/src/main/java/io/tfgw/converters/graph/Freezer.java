@@ -46,7 +46,7 @@ public final class Freezer {
   private final Map<String, CheckpointKey> saver;
   private final GraphIndex index;
 
-  private Map<String, io.tfgw.core.runtime.LookupTable> tables = Map.of();
+  private Map<String, io.tfgw.runtime.LookupTable> tables = Map.of();
 
   /**
    * What freezing produced.
@@ -66,7 +66,7 @@ public final class Freezer {
    * The contents of the lookup tables the outputs may use, by table node name ({@link LookupTables#contents}); a
    * needed table is written with them (see {@link LookupTables}).
    */
-  public Freezer withTables(Map<String, io.tfgw.core.runtime.LookupTable> contents) {
+  public Freezer withTables(Map<String, io.tfgw.runtime.LookupTable> contents) {
     this.tables = Map.copyOf(contents);
     return this;
   }

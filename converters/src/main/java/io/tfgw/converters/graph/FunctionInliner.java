@@ -1,7 +1,7 @@
 package io.tfgw.converters.graph;
 
 import io.tfgw.core.UnsupportedInputException;
-import io.tfgw.core.runtime.OpRegistry;
+import io.tfgw.runtime.OpRegistry;
 import io.tfgw.proto.AttrValue;
 import io.tfgw.proto.FunctionDef;
 import io.tfgw.proto.GraphDef;

@@ -1,9 +1,9 @@
 package io.tfgw.converters.graph;
 
 import io.tfgw.core.UnsupportedInputException;
-import io.tfgw.core.runtime.LookupTable;
-import io.tfgw.core.runtime.Session;
-import io.tfgw.core.runtime.Tensor;
+import io.tfgw.runtime.LookupTable;
+import io.tfgw.runtime.Session;
+import io.tfgw.runtime.Tensor;
 import io.tfgw.core.tensor.DType;
 import io.tfgw.core.tensor.TensorProtos;
 import io.tfgw.proto.AttrValue;

@@ -2,9 +2,9 @@ package io.tfgw.converters.model;
 
 import io.tfgw.core.WrongInputException;
 import io.tfgw.core.checkpoint.CheckpointReader;
-import io.tfgw.core.runtime.GraphFiles;
-import io.tfgw.core.runtime.Session;
-import io.tfgw.core.runtime.Tensor;
+import io.tfgw.runtime.GraphFiles;
+import io.tfgw.runtime.Session;
+import io.tfgw.runtime.Tensor;
 import io.tfgw.core.storage.Location;
 import io.tfgw.core.tensor.DType;
 import io.tfgw.proto.AttrValue;

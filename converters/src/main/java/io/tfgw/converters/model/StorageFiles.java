@@ -1,8 +1,8 @@
 package io.tfgw.converters.model;
 
 import io.tfgw.core.TfgwException;
-import io.tfgw.core.runtime.GraphFiles;
-import io.tfgw.core.runtime.KernelException;
+import io.tfgw.runtime.GraphFiles;
+import io.tfgw.runtime.KernelException;
 import io.tfgw.core.storage.Location;
 import io.tfgw.core.storage.Storage;
 

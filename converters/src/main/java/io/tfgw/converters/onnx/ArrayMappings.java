@@ -1,7 +1,7 @@
 package io.tfgw.converters.onnx;
 
 import io.tfgw.core.UnsupportedInputException;
-import io.tfgw.core.runtime.Tensor;
+import io.tfgw.runtime.Tensor;
 import io.tfgw.core.tensor.DType;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -116,7 +116,7 @@ final class ArrayMappings {
         throw new UnsupportedInputException("ONNX ReverseSequence takes batch and time axes 0 and 1 only");
       }
       // TF leaves a sequence of length 0 as it is, which reversing 1 element also does (ONNX wants lengths >= 1)
-      String lengths = ElementwiseMappings.binary(c, "Max", c.asInt64(1), c.constant(io.tfgw.core.runtime.Tensor.scalar(1L)));
+      String lengths = ElementwiseMappings.binary(c, "Max", c.asInt64(1), c.constant(io.tfgw.runtime.Tensor.scalar(1L)));
       c.output(0, c.emit("ReverseSequence", List.of(c.in(0), lengths), c.dtype(0), c.shape(0),
           n -> n.attr("batch_axis", batch).attr("time_axis", seq)));
     });

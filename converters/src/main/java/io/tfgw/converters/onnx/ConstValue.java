@@ -1,6 +1,6 @@
 package io.tfgw.converters.onnx;
 
-import io.tfgw.core.runtime.Tensor;
+import io.tfgw.runtime.Tensor;
 import io.tfgw.core.tensor.DType;
 import io.tfgw.core.tensor.Shape;
 import io.tfgw.core.tensor.TensorData;

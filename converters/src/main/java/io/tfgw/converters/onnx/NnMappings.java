@@ -1,7 +1,7 @@
 package io.tfgw.converters.onnx;
 
 import io.tfgw.core.UnsupportedInputException;
-import io.tfgw.core.runtime.Tensor;
+import io.tfgw.runtime.Tensor;
 import io.tfgw.core.tensor.DType;
 import java.util.ArrayList;
 import java.util.List;

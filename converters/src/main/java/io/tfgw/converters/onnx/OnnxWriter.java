@@ -4,7 +4,7 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.WireFormat;
 import io.tfgw.core.CorruptInputException;
-import io.tfgw.core.runtime.Tensor;
+import io.tfgw.runtime.Tensor;
 import io.tfgw.core.storage.AtomicOutputStream;
 import io.tfgw.core.storage.Location;
 import io.tfgw.core.storage.Storage;

@@ -224,7 +224,7 @@ final class TransposeOptimizer {
     String y = t.outputs.get(0);
     c.inputs.set(0, t.inputs.get(0));
     if (axesInput) {
-      c.inputs.set(1, g.constant(c.inputs.get(1) + "/relayout", io.tfgw.core.runtime.Tensor.ofLongs(
+      c.inputs.set(1, g.constant(c.inputs.get(1) + "/relayout", io.tfgw.runtime.Tensor.ofLongs(
           new long[] {mapped.length}, mapped)));
     } else {
       c.attr("axes", mapped);

@@ -4,7 +4,7 @@ import io.tfgw.converters.model.Model;
 import io.tfgw.converters.model.Signature;
 import io.tfgw.converters.model.TensorSpec;
 import io.tfgw.core.WrongInputException;
-import io.tfgw.core.runtime.Tensor;
+import io.tfgw.runtime.Tensor;
 import io.tfgw.core.tensor.DType;
 import io.tfgw.core.tensor.Shape;
 import java.util.ArrayList;

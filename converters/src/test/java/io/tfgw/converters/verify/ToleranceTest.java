@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tfgw.core.WrongInputException;
-import io.tfgw.core.runtime.Tensor;
+import io.tfgw.runtime.Tensor;
 import org.junit.jupiter.api.Test;
 
 /** How {@link Verifier} judges outputs under a {@link Tolerance}: the scale, non-finite values, exact dtypes. */

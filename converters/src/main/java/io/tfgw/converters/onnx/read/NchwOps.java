@@ -8,7 +8,7 @@ import static io.tfgw.converters.onnx.read.TfGraphBuilder.str;
 import static io.tfgw.converters.onnx.read.TfGraphBuilder.type;
 
 import io.tfgw.converters.onnx.read.TfGraphBuilder.Value;
-import io.tfgw.core.runtime.Tensor;
+import io.tfgw.runtime.Tensor;
 import io.tfgw.core.tensor.DType;
 import java.util.List;
 import java.util.Set;

@@ -2,7 +2,7 @@ package io.tfgw.converters.onnx.read;
 
 import io.tfgw.converters.onnx.read.TfGraphBuilder.Value;
 import io.tfgw.core.UnsupportedInputException;
-import io.tfgw.core.runtime.Tensor;
+import io.tfgw.runtime.Tensor;
 import io.tfgw.core.tensor.DType;
 import io.tfgw.core.tensor.Shape;
 import io.tfgw.proto.NodeDef;

@@ -4,7 +4,7 @@ import io.tfgw.converters.model.TensorSpec;
 import io.tfgw.converters.onnx.read.TfGraphBuilder.Value;
 import io.tfgw.core.CorruptInputException;
 import io.tfgw.core.UnsupportedInputException;
-import io.tfgw.core.runtime.Tensor;
+import io.tfgw.runtime.Tensor;
 import io.tfgw.core.tensor.DType;
 import io.tfgw.proto.GraphDef;
 import io.tfgw.proto.onnx.AttributeProto;

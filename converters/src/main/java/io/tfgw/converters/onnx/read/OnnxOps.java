@@ -9,7 +9,7 @@ import static io.tfgw.converters.onnx.read.TfGraphBuilder.type;
 
 import io.tfgw.converters.onnx.OnnxTypes;
 import io.tfgw.converters.onnx.read.TfGraphBuilder.Value;
-import io.tfgw.core.runtime.Tensor;
+import io.tfgw.runtime.Tensor;
 import io.tfgw.core.tensor.DType;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -1,8 +1,8 @@
 package io.tfgw.converters.onnx.read;
 
 import com.google.protobuf.ByteString;
-import io.tfgw.core.runtime.Session;
-import io.tfgw.core.runtime.Tensor;
+import io.tfgw.runtime.Session;
+import io.tfgw.runtime.Tensor;
 import io.tfgw.core.tensor.DType;
 import io.tfgw.core.tensor.TensorProtos;
 import io.tfgw.proto.AttrValue;

@@ -1,9 +1,0 @@
-package io.tfgw.core.runtime;
-
-/** The value of a {@code resource} tensor element: names a variable in the session's variable store. */
-public record ResourceHandle(String key) {
-  @Override
-  public String toString() {
-    return "resource(" + key + ")";
-  }
-}
