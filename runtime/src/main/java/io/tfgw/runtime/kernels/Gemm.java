@@ -10,20 +10,40 @@ public final class Gemm {
   private Gemm() {}
 
   /**
+   * Whether float products run on the Vector API kernel ({@link VectorGemm}): when the JVM was started with
+   * {@code --add-modules jdk.incubator.vector} (an incubator module in JDK 17 to 25, so never resolved by default),
+   * unless {@code -Dtfgw.vector=false}. Both kernels give the same bits; the vector one is several times faster.
+   */
+  public static final boolean VECTOR = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
+      && !"false".equals(System.getProperty("tfgw.vector"));
+
+  /** Vector blocks are worth it from one full vector of columns; narrower products stay scalar. */
+  static final int VECTOR_MIN_COLUMNS = 8;
+
+  /**
    * The right-hand matrix of a product, cut into column panels of at most {@value #PANEL} columns with every row of a
    * panel in its own array. Why: C2 (JDK 17) vectorizes {@code c[j] += a * b[j]} only when every array in the loop is
    * indexed from the same base; with a row offset into one flat array it falls back to scalar code (5x slower).
    * Packing costs one copy of B, shared by every row of A and every thread.
    */
   public static final class PackedMatrix {
+    /** The scalar kernel's form: column panels, one array per row of a panel. */
     private final float[][][] panels;
+    /** The vector kernel's form ({@link VectorGemm#pack}), or null. */
+    private final float[] blocks;
     private final int k;
     private final int n;
 
-    private PackedMatrix(float[][][] panels, int k, int n) {
+    private PackedMatrix(float[][][] panels, float[] blocks, int k, int n) {
       this.panels = panels;
+      this.blocks = blocks;
       this.k = k;
       this.n = n;
+    }
+
+    /** Whether the vector kernel runs products with this matrix. */
+    public boolean vectorized() {
+      return blocks != null;
     }
   }
 
@@ -31,6 +51,14 @@ public final class Gemm {
 
   /** Packs B[K,N] (row-major from {@code bOff}) for {@link #gemmRows(float[], int, PackedMatrix, float[], int, int, int)}. */
   public static PackedMatrix pack(float[] b, int bOff, int k, int n) {
+    if (VECTOR && n >= VECTOR_MIN_COLUMNS) {
+      return new PackedMatrix(null, VectorGemm.pack(b, bOff, k, n), k, n);
+    }
+    return packScalar(b, bOff, k, n);
+  }
+
+  /** The scalar kernel's packing, whatever {@link #VECTOR} says (tests compare the two kernels). */
+  static PackedMatrix packScalar(float[] b, int bOff, int k, int n) {
     float[][][] panels = new float[(n + PANEL - 1) / PANEL][][];
     for (int p = 0; p < panels.length; p++) {
       int j0 = p * PANEL;
@@ -41,7 +69,7 @@ public final class Gemm {
       }
       panels[p] = rows;
     }
-    return new PackedMatrix(panels, k, n);
+    return new PackedMatrix(panels, null, k, n);
   }
 
   /** B given as its K rows of at most {@value #PANEL} columns each, already separate arrays (taken, not copied). */
@@ -49,11 +77,15 @@ public final class Gemm {
     if (n > PANEL) {
       throw new IllegalArgumentException("a packed row holds at most " + PANEL + " columns, not " + n);
     }
-    return new PackedMatrix(new float[][][] {rows}, rows.length, n);
+    return new PackedMatrix(new float[][][] {rows}, null, rows.length, n);
   }
 
   /** C[M,N] = A[M,K] * B, A and C row-major, C overwritten; rows [rowLo, rowHi) only. */
   public static void gemmRows(float[] a, int aOff, PackedMatrix b, float[] c, int cOff, int rowLo, int rowHi) {
+    if (b.blocks != null) {
+      VectorGemm.gemmRows(a, aOff, b.blocks, b.k, b.n, c, cOff, rowLo, rowHi);
+      return;
+    }
     int k = b.k;
     int n = b.n;
     for (int p = 0; p < b.panels.length; p++) {

@@ -294,6 +294,28 @@ final class NnKernels {
       Gemm.gemm(xv, 0, fv, 0, out, 0, n * h * w, c, co);
       return Tensor.of(DType.FLOAT, shape, Denormals.flush(out));
     }
+    int pixels = outH * outW;
+    int total = n * pixels;
+    if (total == 0 || co == 0) {
+      return Tensor.of(DType.FLOAT, shape, out);
+    }
+    if (Gemm.VECTOR && co >= Gemm.VECTOR_MIN_COLUMNS) {
+      // The vector kernel keeps output channels in registers, so the classic form fits it: out[pixels, co] =
+      // patches[pixels, k] x filter[k, co], written straight into NHWC; the filter is packed once per constant.
+      int rows = Math.max(4, Math.min(256, (8192 / Math.max(1, k)) & ~3));
+      int chunks = (total + rows - 1) / rows;
+      Gemm.PackedMatrix packedFilter = f.derived(Gemm.PackedMatrix.class, () -> Gemm.pack(fv, 0, k, co));
+      Parallel.forRangeCost(chunks, (long) rows * k * co, (lo, hi) -> {
+        float[] patches = new float[rows * k];
+        for (int task = lo; task < hi; task++) {
+          int p0 = task * rows;
+          int height = Math.min(rows, total - p0);
+          patchRows(xv, p0, height, pixels, h, w, c, kh, kw, stride, dil, padT, padL, outW, patches);
+          Gemm.gemmRows(patches, 0, packedFilter, out, p0 * co, 0, height);
+        }
+      });
+      return Tensor.of(DType.FLOAT, shape, Denormals.flush(out));
+    }
     // Output pixels are the long dimension, so they are the vector lanes: out^T[co, pixels] = filter^T[co, k] x
     // patches^T[k, pixels], one image's pixels in chunks. Each output still sums its taps in (kh, kw, ci) order.
     float[] filterT = f.derived(float[].class, () -> {
@@ -305,11 +327,6 @@ final class NnKernels {
       }
       return t;
     });
-    int pixels = outH * outW;
-    int total = n * pixels;
-    if (total == 0 || co == 0) {
-      return Tensor.of(DType.FLOAT, shape, out);
-    }
     // chunks of output pixels counted over the whole batch, so small images still fill a chunk
     int chunk = Math.min(total, Gemm.PANEL);
     int chunks = (total + chunk - 1) / chunk;
@@ -362,6 +379,34 @@ final class NnKernels {
       }
     }
     return taps;
+  }
+
+  /**
+   * The patches of {@code height} output pixels from pixel {@code p0} (counted over the batch, {@code pixels} per
+   * image) as the rows of {@code dst}, each in (kh, kw, ci) order, zeros outside the image.
+   */
+  private static void patchRows(float[] x, int p0, int height, int pixels, int h, int w, int c, int kh, int kw,
+      int[] stride, int[] dil, int padT, int padL, int outW, float[] dst) {
+    int k = kh * kw * c;
+    for (int px = 0; px < height; px++) {
+      int b = (p0 + px) / pixels;
+      int inImage = (p0 + px) % pixels;
+      int r = inImage / outW;
+      int col = inImage % outW;
+      int pos = px * k;
+      for (int i = 0; i < kh; i++) {
+        int ih = r * stride[0] - padT + i * dil[0];
+        for (int j = 0; j < kw; j++) {
+          int iw = col * stride[1] - padL + j * dil[1];
+          if (ih < 0 || ih >= h || iw < 0 || iw >= w) {
+            Arrays.fill(dst, pos, pos + c, 0f);
+          } else {
+            System.arraycopy(x, ((b * h + ih) * w + iw) * c, dst, pos, c);
+          }
+          pos += c;
+        }
+      }
+    }
   }
 
   private static void im2col(double[] xd, float[] xf, double[] pd, float[] pf, int b, int r, int h, int w, int c,
