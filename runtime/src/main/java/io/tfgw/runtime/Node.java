@@ -29,6 +29,13 @@ final class Node {
   OpKernel kernel;
   /** Merge nodes: how many data inputs come from NextIteration (loop back edges). */
   int backEdges;
+  /** The last node of a fused chain: the kernel that runs the whole chain ({@link ChainFusion}); null otherwise. */
+  OpKernel fusedKernel;
+  /**
+   * Under which node the session keeps this node's kernel state and cached constant: itself, or in the unfused copy
+   * of a graph the fused program's node of the same name.
+   */
+  Node stateKey = this;
 
   Node(int id, String name, String op, Map<String, AttrValue> attrs) {
     this.id = id;

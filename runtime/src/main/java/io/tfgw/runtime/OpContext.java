@@ -30,14 +30,46 @@ public final class OpContext {
   /** Per output, when the kernel knows better than "any input" (function calls); null otherwise. */
   private boolean[] outputNondeterministic;
 
-  OpContext(Node node, Object[] inputs, Session session, boolean inputsNondeterministic) {
+  /** A fused chain's bias and activation this op may apply to its output (see {@link #epilogue()}); null if none. */
+  private io.tfgw.runtime.kernels.Epilogue epilogue;
+  private boolean epilogueApplied;
+
+    OpContext(Node node, Object[] inputs, Session session, boolean inputsNondeterministic) {
     this.node = node;
     this.inputs = inputs;
     this.session = session;
     this.inputsNondeterministic = inputsNondeterministic;
   }
 
-  public String nodeName() {
+  /** Offers this op the epilogue of the fused chain it produces for (see FusedKernel). */
+  void offerEpilogue(io.tfgw.runtime.kernels.Epilogue e) {
+    epilogue = e;
+  }
+
+  /**
+   * The BiasAdd and activation that follow this op in a fused chain, for a kernel that can apply them to its output
+   * in place (MatMul, Conv2D); null otherwise. A kernel that applies it says so with {@link #epilogueApplied()};
+   * one that does not leaves the chain to run them as the separate ops.
+   */
+  public io.tfgw.runtime.kernels.Epilogue epilogue() {
+    return epilogue;
+  }
+
+  /** Called by a kernel that applied {@link #epilogue()} to output 0. */
+  public void epilogueApplied() {
+    epilogueApplied = true;
+  }
+
+  boolean isEpilogueApplied() {
+    return epilogueApplied;
+  }
+
+  /** The inputs as the executor delivered them (tensors, variables, views), for a fused chain's sub-ops. */
+  Object[] rawInputs() {
+    return inputs;
+  }
+
+    public String nodeName() {
     return node.name;
   }
 

@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A graph ready to execute: the nodes of a GraphDef, or the body of an instantiated function (with {@code _Arg}
@@ -26,12 +27,15 @@ final class Program {
   final List<Node.Endpoint> rets = new ArrayList<>();
   /** Functions: nodes that must run although nothing returned depends on them. */
   final List<Node> controlRets = new ArrayList<>();
+  /** The inner nodes of fused chains (see {@link ChainFusion}): feeding one needs the unfused program. */
+  Set<String> fusedInterior = Set.of();
 
   private Program(String description) {
     this.description = description;
   }
 
-  static Program fromGraph(GraphDef graph, FunctionLibrary library) {
+  /** The program of a graph; {@code fuse}: with its MatMul/Conv2D + BiasAdd [+ activation] chains fused. */
+  static Program fromGraph(GraphDef graph, FunctionLibrary library, boolean fuse) {
     Program p = new Program("graph");
     for (NodeDef n : graph.getNodeList()) {
       p.add(n.getName(), n.getOp(), n.getAttrMap());
@@ -46,6 +50,9 @@ final class Program {
           node.inputs.add(p.graphEndpoint(input, node));
         }
       }
+    }
+    if (fuse) {
+      p.fusedInterior = ChainFusion.apply(p);
     }
     p.link(library);
     return p;
@@ -90,6 +97,8 @@ final class Program {
     for (String name : f.getControlRetMap().values()) {
       p.controlRets.add(p.require(name, null));
     }
+    // a function's inner tensors are never fed (only its arguments are), so its chains are always fused
+    p.fusedInterior = ChainFusion.apply(p);
     p.link(library);
     return p;
   }
@@ -173,7 +182,7 @@ final class Program {
       for (Node c : n.controlInputs) {
         c.outEdges.add(new Node.Edge(-1, n, -1));
       }
-      n.kernel = OpRegistry.kernel(n.op);
+      n.kernel = n.fusedKernel != null ? n.fusedKernel : OpRegistry.kernel(n.op);
     }
   }
 

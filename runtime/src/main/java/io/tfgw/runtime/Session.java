@@ -32,7 +32,11 @@ import java.util.function.Supplier;
  * number of cores.
  */
 public final class Session {
+  /** The graph with MatMul/Conv2D + BiasAdd [+ activation] chains fused ({@link ChainFusion}). */
   private final Program graph;
+  private final GraphDef graphDef;
+  /** The graph as written, for runs that feed a fused chain's inner tensor; made on first such run. */
+  private Program unfused;
   private final FunctionLibrary library;
   private final CheckpointReader checkpoint;
   private final Map<String, Variable> variables = new TreeMap<>();
@@ -53,7 +57,8 @@ public final class Session {
    */
   public Session(GraphDef graph, CheckpointReader checkpoint) {
     this.library = new FunctionLibrary(graph.getLibrary());
-    this.graph = Program.fromGraph(graph, library);
+    this.graph = Program.fromGraph(graph, library, true);
+    this.graphDef = graph;
     this.checkpoint = checkpoint;
   }
 
@@ -85,20 +90,27 @@ public final class Session {
 
   /** As {@link #run(Map, List, List)}, also telling which fetched values are nondeterministic. */
   public synchronized Result runDetailed(Map<String, Tensor> feeds, List<String> fetches, List<String> targets) {
+    Program program = graph;
+    for (String f : feeds.keySet()) {
+      if (graph.fusedInterior.contains(graph.endpoint(f).node().name)) {
+        program = unfused();
+        break;
+      }
+    }
     Map<Node.Endpoint, Tensor> feedEndpoints = new LinkedHashMap<>();
     for (Map.Entry<String, Tensor> e : feeds.entrySet()) {
-      feedEndpoints.put(graph.endpoint(e.getKey()), e.getValue());
+      feedEndpoints.put(program.endpoint(e.getKey()), e.getValue());
     }
     List<Node.Endpoint> fetchEndpoints = new ArrayList<>();
     for (String f : fetches) {
-      fetchEndpoints.add(graph.endpoint(f));
+      fetchEndpoints.add(program.endpoint(f));
     }
     List<Node> targetNodes = new ArrayList<>();
     for (String t : targets) {
-      targetNodes.add(graph.node(t.startsWith("^") ? t.substring(1) : t));
+      targetNodes.add(program.node(t.startsWith("^") ? t.substring(1) : t));
     }
-    checkSupported(feedEndpoints.keySet(), fetchEndpoints, targetNodes);
-    Executor.Result r = new Executor(graph, this).run(feedEndpoints, Set.of(), fetchEndpoints, targetNodes);
+    checkSupported(program, feedEndpoints.keySet(), fetchEndpoints, targetNodes);
+    Executor.Result r = new Executor(program, this).run(feedEndpoints, Set.of(), fetchEndpoints, targetNodes);
     List<Boolean> nondeterministic = new ArrayList<>();
     for (boolean b : r.nondeterministic()) {
       nondeterministic.add(b);
@@ -118,14 +130,30 @@ public final class Session {
     List<Node.Endpoint> fe = fetches.stream().map(graph::endpoint).toList();
     List<Node> tn = targets.stream().map(graph::node).toList();
     Set<String> out = new TreeSet<>();
-    scan(fed, fe, tn, out, new StringBuilder());
+    scan(graph, fed, fe, tn, out, new StringBuilder());
     return out;
   }
 
-  private void checkSupported(Set<Node.Endpoint> feeds, List<Node.Endpoint> fetches, List<Node> targets) {
+  /**
+   * The unfused program, whose nodes keep their kernel state and constants under the fused program's nodes of the
+   * same name, so a stateful op continues its stream whichever program a run uses.
+   */
+  private Program unfused() {
+    if (unfused == null) {
+      Program p = Program.fromGraph(graphDef, library, false);
+      for (Node n : p.nodes) {
+        n.stateKey = graph.byName.get(n.name);
+      }
+      unfused = p;
+    }
+    return unfused;
+  }
+
+  private void checkSupported(Program program, Set<Node.Endpoint> feeds, List<Node.Endpoint> fetches,
+      List<Node> targets) {
     Set<String> unsupported = new TreeSet<>();
     StringBuilder first = new StringBuilder();
-    scan(feeds, fetches, targets, unsupported, first);
+    scan(program, feeds, fetches, targets, unsupported, first);
     if (!unsupported.isEmpty()) {
       throw new UnsupportedInputException(first + " is not supported by the tfgw runtime; unsupported ops needed "
           + "for this run: " + String.join(", ", unsupported) + " (the README's Runtime section lists the supported "
@@ -133,8 +161,8 @@ public final class Session {
     }
   }
 
-  private void scan(Set<Node.Endpoint> feeds, List<Node.Endpoint> fetches, List<Node> targets, Set<String> out,
-      StringBuilder first) {
+  private void scan(Program graph, Set<Node.Endpoint> feeds, List<Node.Endpoint> fetches, List<Node> targets,
+      Set<String> out, StringBuilder first) {
     boolean[] needed = Executor.neededNodes(graph, feeds, fetches, targets);
     boolean[] conditional = conditional(graph, needed);
     Set<String> seenFunctions = new HashSet<>();
@@ -254,7 +282,7 @@ public final class Session {
 
   /** A node's kernel state, made on first use (see {@link OpContext#kernelState}). */
   Object kernelState(Node node, Supplier<?> make) {
-    return kernelStates.computeIfAbsent(node, k -> make.get());
+    return kernelStates.computeIfAbsent(node.stateKey, k -> make.get());
   }
 
   FunctionLibrary library() {
@@ -306,10 +334,10 @@ public final class Session {
 
   /** A per-node cached value (Const tensors are parsed once). */
   Tensor cached(Node node, Supplier<Tensor> compute) {
-    Tensor t = constants.get(node);
+    Tensor t = constants.get(node.stateKey);
     if (t == null) {
       t = compute.get();
-      constants.put(node, t);
+      constants.put(node.stateKey, t);
     }
     return t;
   }

@@ -26,7 +26,16 @@ public final class Denormals {
     return a;
   }
 
-  public static double[] flush(double[] a) {
+  /** Flushes a[from, to) in place. */
+  public static void flush(float[] a, int from, int to) {
+    for (int i = from; i < to; i++) {
+      if (Math.abs(a[i]) < Float.MIN_NORMAL) {
+        a[i] = Math.copySign(0f, a[i]);
+      }
+    }
+  }
+
+    public static double[] flush(double[] a) {
     for (int i = 0; i < a.length; i++) {
       if (Math.abs(a[i]) < Double.MIN_NORMAL) {
         a[i] = Math.copySign(0d, a[i]);

@@ -150,6 +150,16 @@ final class MathKernels {
     return (float) Math.rint(x);
   }
 
+  // The float activations a fused MatMul/Conv2D + BiasAdd chain can end with (see Epilogue): one definition for the
+  // op's own kernel and for the fused one, so the two give the same bits. Relu, Relu6, Tanh and Sigmoid run as
+  // flush(f(flush(x))) (unary); Elu as f(x) (bitwise), flushing inside.
+  static final Elementwise.F1 RELU = x -> x > 0 ? x : (Float.isNaN(x) ? x : 0f);
+  static final Elementwise.F1 RELU6 = x -> Float.isNaN(x) ? x : Math.min(Math.max(x, 0f), 6f);
+  static final Elementwise.F1 TANH = x -> (float) Math.tanh(x);
+  static final Elementwise.F1 SIGMOID = MathKernels::sigmoid;
+  // select(x < 0, exp(x) - 1, x): the x branch is a copy, so denormal inputs pass through unflushed
+  static final Elementwise.F1 ELU = x -> Denormals.flush(x) < 0 ? Denormals.flush(fexp(x) - 1f) : x;
+
   static void register(BiConsumer<String, OpKernel> r) {
     OpKernel add = binary((a, b) -> a + b, (a, b) -> a + b, (a, b) -> a + b, (a, b) -> a + b);
     r.accept("Add", add);
@@ -203,8 +213,8 @@ final class MathKernels {
     r.accept("Sin", unary(x -> (float) Math.sin(x), Math::sin, null, null));
     r.accept("Cos", unary(x -> (float) Math.cos(x), Math::cos, null, null));
     r.accept("Tan", unary(x -> (float) Math.tan(x), Math::tan, null, null));
-    r.accept("Tanh", unary(x -> (float) Math.tanh(x), Math::tanh, null, null));
-    r.accept("Sigmoid", unary(MathKernels::sigmoid, MathKernels::sigmoid, null, null));
+    r.accept("Tanh", unary(TANH, Math::tanh, null, null));
+    r.accept("Sigmoid", unary(SIGMOID, MathKernels::sigmoid, null, null));
     r.accept("Floor", unary(x -> (float) Math.floor(x), Math::floor, null, null));
     r.accept("Ceil", unary(x -> (float) Math.ceil(x), Math::ceil, null, null));
     r.accept("Round", unary(MathKernels::fround, Math::rint, x -> x, x -> x));
@@ -213,7 +223,7 @@ final class MathKernels {
     r.accept("Sign", bitwise(x -> Math.abs(Denormals.flush(x)) > 0 ? Math.copySign(1f, x) : Math.abs(x),
         x -> Math.abs(Denormals.flush(x)) > 0 ? Math.copySign(1d, x) : Math.abs(x), Integer::signum,
         x -> Long.signum(x)));
-    OpKernel relu = unary(x -> x > 0 ? x : (Float.isNaN(x) ? x : 0f), x -> x > 0 ? x : (Double.isNaN(x) ? x : 0d),
+    OpKernel relu = unary(RELU, x -> x > 0 ? x : (Double.isNaN(x) ? x : 0d),
         x -> Math.max(x, 0), x -> Math.max(x, 0L));
     r.accept("Relu", ctx -> {
       if (ctx.input(0).dtype() == DType.FLOAT) {
@@ -222,11 +232,10 @@ final class MathKernels {
         relu.compute(ctx);
       }
     });
-    r.accept("Relu6", unary(x -> Float.isNaN(x) ? x : Math.min(Math.max(x, 0f), 6f),
+    r.accept("Relu6", unary(RELU6,
         x -> Double.isNaN(x) ? x : Math.min(Math.max(x, 0d), 6d), x -> Math.min(Math.max(x, 0), 6),
         x -> Math.min(Math.max(x, 0L), 6L)));
-    // select(x < 0, exp(x) - 1, x): the x branch is a copy, so denormal inputs pass through unflushed
-    r.accept("Elu", bitwise(x -> Denormals.flush(x) < 0 ? Denormals.flush(fexp(x) - 1f) : x,
+    r.accept("Elu", bitwise(ELU,
         x -> Denormals.flush(x) < 0 ? Denormals.flush(Math.exp(x) - 1) : x, null, null));
     r.accept("Selu", unary(x -> x < 0 ? SELU_SCALE_ALPHA_F * (fexp(x) - 1f) : SELU_SCALE_F * x,
         x -> x < 0 ? SELU_SCALE_ALPHA * (Math.exp(x) - 1) : SELU_SCALE * x, null, null));

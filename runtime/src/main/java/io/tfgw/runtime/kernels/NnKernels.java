@@ -14,8 +14,17 @@ final class NnKernels {
   private NnKernels() {}
 
   static void register(BiConsumer<String, OpKernel> r) {
-    r.accept("MatMul", ctx -> ctx.output(0, matmul(ctx.input(0), ctx.input(1), ctx.attrBool("transpose_a", false),
-        ctx.attrBool("transpose_b", false))));
+    r.accept("MatMul", ctx -> {
+      Tensor out = matmul(ctx.input(0), ctx.input(1), ctx.attrBool("transpose_a", false),
+          ctx.attrBool("transpose_b", false));
+      Epilogue e = ctx.epilogue();
+      // the product is a fresh array, so the fused chain's bias and activation go on in place
+      if (e != null && out.dtype() == DType.FLOAT && out.dim(1) == e.channels()) {
+        e.applyAll(out.floats());
+        ctx.epilogueApplied();
+      }
+      ctx.output(0, out);
+    });
     OpKernel bmm = ctx -> ctx.output(0, batchMatmul(ctx.input(0), ctx.input(1), ctx.attrBool("adj_x", false),
         ctx.attrBool("adj_y", false)));
     r.accept("BatchMatMul", bmm);
@@ -229,7 +238,14 @@ final class NnKernels {
     int[] s = hw(ctx.attrInts("strides", null), nchw, 1);
     int[] d = hw(ctx.attrInts("dilations", null), nchw, 1);
     long[] explicit = explicitHw(ctx, nchw);
-    Tensor y = conv2dNhwc(x, f, s, d, ctx.attrString("padding", "VALID"), explicit);
+    Epilogue e = ctx.epilogue();
+    if (e != null && (nchw || x.dtype() != DType.FLOAT || f.rank() != 4 || f.dim(3) != e.channels())) {
+      e = null;
+    }
+    Tensor y = conv2dNhwc(x, f, s, d, ctx.attrString("padding", "VALID"), explicit, e);
+    if (e != null) {
+      ctx.epilogueApplied();
+    }
     ctx.output(0, nchw ? toNchw(y) : y);
   }
 
@@ -246,6 +262,12 @@ final class NnKernels {
    * order, padding as zeros) with each filter column, accumulated in that order like the MatMul kernel.
    */
   static Tensor conv2dNhwc(Tensor x, Tensor f, int[] stride, int[] dil, String padding, long[] explicit) {
+    return conv2dNhwc(x, f, stride, dil, padding, explicit, null);
+  }
+
+  /** As above, then {@code epilogue} (float only; null: none) on the output while it is in cache. */
+  static Tensor conv2dNhwc(Tensor x, Tensor f, int[] stride, int[] dil, String padding, long[] explicit,
+      Epilogue epilogue) {
     int n = x.dim(0);
     int h = x.dim(1);
     int w = x.dim(2);
@@ -292,7 +314,7 @@ final class NnKernels {
     if (kh == 1 && kw == 1 && stride[0] == 1 && stride[1] == 1 && padT == 0 && padL == 0 && outH == h
         && outW == w) {
       Gemm.gemm(xv, 0, fv, 0, out, 0, n * h * w, c, co);
-      return Tensor.of(DType.FLOAT, shape, Denormals.flush(out));
+      return finish(shape, out, epilogue);
     }
     int pixels = outH * outW;
     int total = n * pixels;
@@ -312,9 +334,13 @@ final class NnKernels {
           int height = Math.min(rows, total - p0);
           patchRows(xv, p0, height, pixels, h, w, c, kh, kw, stride, dil, padT, padL, outW, patches);
           Gemm.gemmRows(patches, 0, packedFilter, out, p0 * co, 0, height);
+          Denormals.flush(out, p0 * co, (p0 + height) * co);
+          if (epilogue != null) {
+            epilogue.apply(out, p0 * co, (p0 + height) * co);
+          }
         }
       });
-      return Tensor.of(DType.FLOAT, shape, Denormals.flush(out));
+      return Tensor.of(DType.FLOAT, shape, out);
     }
     // Output pixels are the long dimension, so they are the vector lanes: out^T[co, pixels] = filter^T[co, k] x
     // patches^T[k, pixels], one image's pixels in chunks. Each output still sums its taps in (kh, kw, ci) order.
@@ -346,7 +372,16 @@ final class NnKernels {
         }
       }
     });
-    return Tensor.of(DType.FLOAT, shape, Denormals.flush(out));
+    return finish(shape, out, epilogue);
+  }
+
+  /** A float output: denormals flushed as TF's kernels leave them, then the fused chain's epilogue if any. */
+  private static Tensor finish(Shape shape, float[] out, Epilogue epilogue) {
+    Denormals.flush(out);
+    if (epilogue != null) {
+      epilogue.applyAll(out);
+    }
+    return Tensor.of(DType.FLOAT, shape, out);
   }
 
   /**
@@ -593,6 +628,11 @@ final class NnKernels {
    */
   private static void maxPoolFloat(float[] x, float[] out, int n, int h, int w, int c, int[] k, int[] s, int padT,
       int padL, int outH, int outW) {
+    if (Gemm.VECTOR) {
+      Parallel.forRangeCost(n * outH, (long) outW * k[0] * k[1] * c,
+          (lo, hi) -> VectorMaxPool.rows(x, out, h, w, c, k, s, padT, padL, outH, outW, lo, hi));
+      return;
+    }
     Parallel.forRangeCost(n * outH, (long) outW * k[0] * k[1] * c, (lo, hi) -> {
       float[] acc = new float[c];
       for (int task = lo; task < hi; task++) {
