@@ -56,30 +56,52 @@ public final class Epilogue {
   }
 
   /**
-   * Applies to {@code c[from, to)}, already flushed as the producer's output is; element i has channel
-   * {@code i % channels()} (row-major with channels innermost: MatMul's [M, N], Conv2D's NHWC), {@code from} a
-   * multiple of it.
+   * Applies to the product in {@code c[from, to)}, flushing it first as the producer's output is flushed; element i
+   * has channel {@code i % channels()} (row-major with channels innermost: MatMul's [M, N], Conv2D's NHWC),
+   * {@code from} a multiple of it.
    */
   void apply(float[] c, int from, int to) {
     int channels = bias.length;
     for (int row = from; row < to; row += channels) {
       int end = Math.min(to, row + channels);
+      // BiasAdd: flush(flush(x) + b), with b flushed once in of(); its result is never a denormal
       for (int i = row, ch = 0; i < end; i++, ch++) {
         c[i] = Denormals.flush(Denormals.flush(c[i]) + bias[ch]);
       }
-      if (activation == null) {
-        continue;
-      }
-      if (flushActivation) {
+      if (activation == MathKernels.RELU) {
+        // the Relu kernel's branch-free form: on a flushed x, flush(relu(x)) is max(x, 0) with NaN kept as is
         for (int i = row; i < end; i++) {
-          c[i] = Denormals.flush(activation.f(Denormals.flush(c[i])));
+          float v = c[i];
+          float m = Math.max(v, 0f);
+          c[i] = v != v ? v : m;
         }
-      } else {
-        for (int i = row; i < end; i++) {
-          c[i] = activation.f(c[i]);
+      } else if (activation != null) {
+        // Relu6, Tanh, Sigmoid: their kernels' flush(f(flush(x))); Elu: f(x), flushing inside
+        Elementwise.F1 f = activation;
+        if (flushActivation) {
+          for (int i = row; i < end; i++) {
+            c[i] = Denormals.flush(f.f(Denormals.flush(c[i])));
+          }
+        } else {
+          for (int i = row; i < end; i++) {
+            c[i] = f.f(c[i]);
+          }
         }
       }
     }
+  }
+
+  /** Whether the vector GEMM can finish its tiles with this epilogue in registers: a bias, then Relu or nothing. */
+  boolean fitsVectorTile() {
+    return activation == null || activation == MathKernels.RELU;
+  }
+
+  float[] bias() {
+    return bias;
+  }
+
+  boolean relu() {
+    return activation == MathKernels.RELU;
   }
 
   /** Applies to all of {@code c}, split over the cores by rows. */

@@ -17,7 +17,26 @@ public final class Gemm {
   public static final boolean VECTOR = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
       && !"false".equals(System.getProperty("tfgw.vector"));
 
-  /** Vector blocks are worth it from one full vector of columns; narrower products stay scalar. */
+  /**
+   * C rows [rowLo, rowHi) = A x B as {@link #gemmRows(float[], int, PackedMatrix, float[], int, int, int)}, then
+   * denormals flushed and {@code epilogue} applied (null: flush only): in the vector kernel's registers when it can,
+   * else over the rows just computed, still in cache.
+   */
+  static void gemmRowsFinished(float[] a, int aOff, PackedMatrix b, float[] c, int cOff, int rowLo, int rowHi,
+      Epilogue epilogue) {
+    if (b.blocks != null && epilogue != null && epilogue.fitsVectorTile()) {
+      VectorGemm.gemmRows(a, aOff, b.blocks, b.k, b.n, c, cOff, rowLo, rowHi, epilogue.bias(), epilogue.relu());
+      return;
+    }
+    gemmRows(a, aOff, b, c, cOff, rowLo, rowHi);
+    if (epilogue != null) {
+      epilogue.apply(c, cOff + rowLo * b.n, cOff + rowHi * b.n);
+    } else {
+      Denormals.flush(c, cOff + rowLo * b.n, cOff + rowHi * b.n);
+    }
+  }
+
+    /** Vector blocks are worth it from one full vector of columns; narrower products stay scalar. */
   static final int VECTOR_MIN_COLUMNS = 8;
 
   /**

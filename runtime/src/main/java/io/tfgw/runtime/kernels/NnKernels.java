@@ -333,11 +333,7 @@ final class NnKernels {
           int p0 = task * rows;
           int height = Math.min(rows, total - p0);
           patchRows(xv, p0, height, pixels, h, w, c, kh, kw, stride, dil, padT, padL, outW, patches);
-          Gemm.gemmRows(patches, 0, packedFilter, out, p0 * co, 0, height);
-          Denormals.flush(out, p0 * co, (p0 + height) * co);
-          if (epilogue != null) {
-            epilogue.apply(out, p0 * co, (p0 + height) * co);
-          }
+          Gemm.gemmRowsFinished(patches, 0, packedFilter, out, p0 * co, 0, height, epilogue);
         }
       });
       return Tensor.of(DType.FLOAT, shape, out);
@@ -377,9 +373,10 @@ final class NnKernels {
 
   /** A float output: denormals flushed as TF's kernels leave them, then the fused chain's epilogue if any. */
   private static Tensor finish(Shape shape, float[] out, Epilogue epilogue) {
-    Denormals.flush(out);
     if (epilogue != null) {
       epilogue.applyAll(out);
+    } else {
+      Denormals.flush(out);
     }
     return Tensor.of(DType.FLOAT, shape, out);
   }
@@ -435,6 +432,12 @@ final class NnKernels {
           int iw = col * stride[1] - padL + j * dil[1];
           if (ih < 0 || ih >= h || iw < 0 || iw >= w) {
             Arrays.fill(dst, pos, pos + c, 0f);
+          } else if (c < 16) {
+            // a first layer's 1-4 channels: arraycopy's call costs more than the copy
+            int src = ((b * h + ih) * w + iw) * c;
+            for (int ch = 0; ch < c; ch++) {
+              dst[pos + ch] = x[src + ch];
+            }
           } else {
             System.arraycopy(x, ((b * h + ih) * w + iw) * c, dst, pos, c);
           }

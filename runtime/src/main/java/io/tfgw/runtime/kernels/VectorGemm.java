@@ -1,6 +1,8 @@
 package io.tfgw.runtime.kernels;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -48,7 +50,22 @@ final class VectorGemm {
    * {@code cOff}, overwritten.
    */
   static void gemmRows(float[] a, int aOff, float[] packed, int k, int n, float[] c, int cOff, int lo, int hi) {
+    gemmRows(a, aOff, packed, k, n, c, cOff, lo, hi, null, false);
+  }
+
+  /**
+   * As above, finishing each tile in registers before it is stored, when {@code bias} is given: denormals flushed,
+   * then a fused chain's BiasAdd ({@code flush(x + bias[j])}, bias already flushed) and, with {@code relu}, its Relu;
+   * the same bits as {@link Epilogue#apply} on the stored product.
+   */
+  static void gemmRows(float[] a, int aOff, float[] packed, int k, int n, float[] c, int cOff, int lo, int hi,
+      float[] bias, boolean relu) {
     int blocks = (n + BLOCK - 1) / BLOCK;
+    Finish finish = null;
+    if (bias != null) {
+      float[] padded = java.util.Arrays.copyOf(bias, blocks * BLOCK);
+      finish = new Finish(padded, relu);
+    }
     float[] tail = n % BLOCK == 0 ? null : new float[ROWS * BLOCK];
     // blocks outermost: one block of B (K x BLOCK floats) stays in cache while every row of A passes over it
     for (int blk = 0; blk < blocks; blk++) {
@@ -59,9 +76,9 @@ final class VectorGemm {
       for (; i + ROWS <= hi; i += ROWS) {
         int ai = aOff + i * k;
         if (w == BLOCK) {
-          tile4(a, ai, k, packed, b0, c, cOff + i * n + j0, n);
+          tile4(a, ai, k, packed, b0, c, cOff + i * n + j0, n, finish, j0);
         } else {
-          tile4(a, ai, k, packed, b0, tail, 0, BLOCK);
+          tile4(a, ai, k, packed, b0, tail, 0, BLOCK, finish, j0);
           for (int r = 0; r < ROWS; r++) {
             System.arraycopy(tail, r * BLOCK, c, cOff + (i + r) * n + j0, w);
           }
@@ -70,9 +87,9 @@ final class VectorGemm {
       for (; i < hi; i++) {
         int ai = aOff + i * k;
         if (w == BLOCK) {
-          tile1(a, ai, k, packed, b0, c, cOff + i * n + j0);
+          tile1(a, ai, k, packed, b0, c, cOff + i * n + j0, finish, j0);
         } else {
-          tile1(a, ai, k, packed, b0, tail, 0);
+          tile1(a, ai, k, packed, b0, tail, 0, finish, j0);
           System.arraycopy(tail, 0, c, cOff + i * n + j0, w);
         }
       }
@@ -80,7 +97,8 @@ final class VectorGemm {
   }
 
   /** Four rows of A (from ai, stride k) by one block: eight accumulators in registers over all of k. */
-  private static void tile4(float[] a, int ai, int k, float[] packed, int b0, float[] c, int c0, int ldc) {
+  private static void tile4(float[] a, int ai, int k, float[] packed, int b0, float[] c, int c0, int ldc,
+      Finish finish, int j0) {
     FloatVector acc00 = FloatVector.zero(SPECIES);
     FloatVector acc01 = acc00;
     FloatVector acc10 = acc00;
@@ -109,6 +127,18 @@ final class VectorGemm {
       acc30 = acc30.add(lo.mul(x3));
       acc31 = acc31.add(hi.mul(x3));
     }
+    if (finish != null) {
+      FloatVector bLo = FloatVector.fromArray(SPECIES, finish.bias, j0);
+      FloatVector bHi = FloatVector.fromArray(SPECIES, finish.bias, j0 + LANES);
+      acc00 = finish.apply(acc00, bLo);
+      acc01 = finish.apply(acc01, bHi);
+      acc10 = finish.apply(acc10, bLo);
+      acc11 = finish.apply(acc11, bHi);
+      acc20 = finish.apply(acc20, bLo);
+      acc21 = finish.apply(acc21, bHi);
+      acc30 = finish.apply(acc30, bLo);
+      acc31 = finish.apply(acc31, bHi);
+    }
     acc00.intoArray(c, c0);
     acc01.intoArray(c, c0 + LANES);
     acc10.intoArray(c, c0 + ldc);
@@ -119,7 +149,8 @@ final class VectorGemm {
     acc31.intoArray(c, c0 + 3 * ldc + LANES);
   }
 
-  private static void tile1(float[] a, int ai, int k, float[] packed, int b0, float[] c, int c0) {
+  private static void tile1(float[] a, int ai, int k, float[] packed, int b0, float[] c, int c0, Finish finish,
+      int j0) {
     FloatVector acc0 = FloatVector.zero(SPECIES);
     FloatVector acc1 = acc0;
     int p = b0;
@@ -128,7 +159,33 @@ final class VectorGemm {
       acc0 = acc0.add(FloatVector.fromArray(SPECIES, packed, p).mul(x));
       acc1 = acc1.add(FloatVector.fromArray(SPECIES, packed, p + LANES).mul(x));
     }
+    if (finish != null) {
+      acc0 = finish.apply(acc0, FloatVector.fromArray(SPECIES, finish.bias, j0));
+      acc1 = finish.apply(acc1, FloatVector.fromArray(SPECIES, finish.bias, j0 + LANES));
+    }
     acc0.intoArray(c, c0);
     acc1.intoArray(c, c0 + LANES);
+  }
+
+  /** A tile's finish in registers: flush, bias, flush, optionally Relu. */
+  private record Finish(float[] bias, boolean relu) {
+    FloatVector apply(FloatVector acc, FloatVector b) {
+      FloatVector v = flush(flush(acc).add(b));
+      if (relu) {
+        // Math.max semantics (max(-0, 0) is +0) with a NaN kept bit for bit, as the Relu kernel keeps it
+        v = v.max(0f).blend(v, v.test(VectorOperators.IS_NAN));
+      }
+      return v;
+    }
+  }
+
+  /** Denormal lanes become zeros of their sign ({@link Denormals#flush(float)}); NaN passes. */
+  private static FloatVector flush(FloatVector v) {
+    VectorMask<Float> tiny = v.abs().compare(VectorOperators.LT, Float.MIN_NORMAL);
+    if (!tiny.anyTrue()) {
+      return v;
+    }
+    FloatVector signedZero = v.reinterpretAsInts().and(0x80000000).reinterpretAsFloats();
+    return v.blend(signedZero, tiny);
   }
 }

@@ -55,4 +55,39 @@ class GemmTest {
       assertArrayEquals(expected, split, "split rows, m=" + m + " k=" + k + " n=" + n);
     }
   }
+
+  @Test
+  void tilesFinishedInRegistersMatchTheEpilogueOnTheStoredProduct() {
+    Random rnd = new Random(20);
+    int m = 11;
+    int k = 9;
+    int n = 45;
+    // tiny factors: sums that are denormal (flushed to a signed zero before the bias) and exact zeros of either sign
+    float[] a = new float[m * k];
+    float[] b = new float[k * n];
+    for (int i = 0; i < a.length; i++) {
+      a[i] = (float) (rnd.nextGaussian() * ((i / k) % 2 == 0 ? 1e-20 : 1));
+    }
+    for (int i = 0; i < b.length; i++) {
+      b[i] = rnd.nextInt(5) == 0 ? -0f : (float) (rnd.nextGaussian() * ((i % n) % 2 == 0 ? 1e-20 : 1));
+    }
+    a[5] = Float.NaN;
+    float[] bias = new float[n];
+    for (int j = 0; j < n; j++) {
+      bias[j] = j % 3 == 0 ? 0f : j % 3 == 1 ? -0f : (float) rnd.nextGaussian();
+    }
+    for (String activation : new String[] {null, "Relu"}) {
+      Epilogue e = Epilogue.of(io.tfgw.runtime.Tensor.ofFloats(new long[] {n}, bias), activation);
+      assertTrue(e.fitsVectorTile());
+      float[] expected = new float[m * n];
+      Gemm.gemmRows(a, 0, Gemm.packScalar(b, 0, k, n), expected, 0, 0, m);
+      e.apply(expected, 0, expected.length);
+      float[] actual = new float[m * n];
+      Gemm.gemmRowsFinished(a, 0, Gemm.pack(b, 0, k, n), actual, 0, 0, m, e);
+      for (int i = 0; i < actual.length; i++) {
+        org.junit.jupiter.api.Assertions.assertEquals(Float.floatToRawIntBits(expected[i]),
+            Float.floatToRawIntBits(actual[i]), activation + " element " + i);
+      }
+    }
+  }
 }
