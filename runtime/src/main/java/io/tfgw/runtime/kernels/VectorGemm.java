@@ -127,18 +127,6 @@ final class VectorGemm {
       acc30 = acc30.add(lo.mul(x3));
       acc31 = acc31.add(hi.mul(x3));
     }
-    if (finish != null) {
-      FloatVector bLo = FloatVector.fromArray(SPECIES, finish.bias, j0);
-      FloatVector bHi = FloatVector.fromArray(SPECIES, finish.bias, j0 + LANES);
-      acc00 = finish.apply(acc00, bLo);
-      acc01 = finish.apply(acc01, bHi);
-      acc10 = finish.apply(acc10, bLo);
-      acc11 = finish.apply(acc11, bHi);
-      acc20 = finish.apply(acc20, bLo);
-      acc21 = finish.apply(acc21, bHi);
-      acc30 = finish.apply(acc30, bLo);
-      acc31 = finish.apply(acc31, bHi);
-    }
     acc00.intoArray(c, c0);
     acc01.intoArray(c, c0 + LANES);
     acc10.intoArray(c, c0 + ldc);
@@ -147,6 +135,13 @@ final class VectorGemm {
     acc21.intoArray(c, c0 + 2 * ldc + LANES);
     acc30.intoArray(c, c0 + 3 * ldc);
     acc31.intoArray(c, c0 + 3 * ldc + LANES);
+    if (finish != null) {
+      // a pass of its own over the tile just stored (in L1): inside the loop above, it made the method too large
+      // for C2 to keep the accumulators in registers
+      for (int r = 0; r < ROWS; r++) {
+        finish.apply(c, c0 + r * ldc, j0);
+      }
+    }
   }
 
   private static void tile1(float[] a, int ai, int k, float[] packed, int b0, float[] c, int c0, Finish finish,
@@ -159,23 +154,26 @@ final class VectorGemm {
       acc0 = acc0.add(FloatVector.fromArray(SPECIES, packed, p).mul(x));
       acc1 = acc1.add(FloatVector.fromArray(SPECIES, packed, p + LANES).mul(x));
     }
-    if (finish != null) {
-      acc0 = finish.apply(acc0, FloatVector.fromArray(SPECIES, finish.bias, j0));
-      acc1 = finish.apply(acc1, FloatVector.fromArray(SPECIES, finish.bias, j0 + LANES));
-    }
     acc0.intoArray(c, c0);
     acc1.intoArray(c, c0 + LANES);
+    if (finish != null) {
+      finish.apply(c, c0, j0);
+    }
   }
 
   /** A tile's finish in registers: flush, bias, flush, optionally Relu. */
   private record Finish(float[] bias, boolean relu) {
-    FloatVector apply(FloatVector acc, FloatVector b) {
-      FloatVector v = flush(flush(acc).add(b));
-      if (relu) {
-        // Math.max semantics (max(-0, 0) is +0) with a NaN kept bit for bit, as the Relu kernel keeps it
-        v = v.max(0f).blend(v, v.test(VectorOperators.IS_NAN));
+    /** Finishes the block's columns of one stored row, c[c0, c0 + BLOCK), whose first column is j0. */
+    void apply(float[] c, int c0, int j0) {
+      for (int t = 0; t < BLOCK; t += LANES) {
+        FloatVector v = FloatVector.fromArray(SPECIES, c, c0 + t);
+        v = flush(flush(v).add(FloatVector.fromArray(SPECIES, bias, j0 + t)));
+        if (relu) {
+          // Math.max semantics (max(-0, 0) is +0) with a NaN kept bit for bit, as the Relu kernel keeps it
+          v = v.max(0f).blend(v, v.test(VectorOperators.IS_NAN));
+        }
+        v.intoArray(c, c0 + t);
       }
-      return v;
     }
   }
 
