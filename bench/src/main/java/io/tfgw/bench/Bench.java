@@ -259,8 +259,9 @@ public final class Bench {
   private void runtime() throws Exception {
     for (RuntimeBench.Net net : List.of(RuntimeBench.mlp(), RuntimeBench.convNet())) {
       double[] ms = RuntimeBench.measure(net, 200);
-      table.latency("runtime forward pass, " + net.name() + " (vs TF Java, oneDNN off)", ms[0], ms[1], "≤ 3× TF",
-          ms[0] <= 3 * ms[1]);
+      // issue #19's target; the vector kernels run when bench/run passes --add-modules jdk.incubator.vector
+      table.latency("runtime forward pass, " + net.name() + " (vs TF Java, oneDNN off)", ms[0], ms[1], "≤ 2× TF",
+          ms[0] <= 2 * ms[1]);
     }
   }
 
