@@ -4,8 +4,8 @@ import io.tfgw.core.TfgwException;
 import io.tfgw.runtime.kernels.Epilogue;
 
 /**
- * The kernel of the last node of a fused chain MatMul/Conv2D → BiasAdd [→ activation] (see {@link ChainFusion}): its
- * inputs are the producer's two and the bias. It runs the producer's own kernel, offering it the chain's
+ * The kernel of the last node of a fused chain MatMul/Conv2D → BiasAdd [→ activation] (see {@link ChainFusion}):
+ * its inputs are the producer's two and the bias. It runs the producer's own kernel, offering it the chain's
  * {@link Epilogue}; a producer that cannot apply it (another dtype, NCHW, a bias of the wrong length) leaves it, and
  * then BiasAdd and the activation run as their own kernels, so every result, error message included, is the
  * unfused graph's.
