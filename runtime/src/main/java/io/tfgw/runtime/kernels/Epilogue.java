@@ -91,7 +91,7 @@ public final class Epilogue {
     }
   }
 
-  /** Whether the vector GEMM can finish its tiles with this epilogue in registers: a bias, then Relu or nothing. */
+  /** Whether the vector GEMM can finish its tiles with this epilogue itself: a bias, then Relu or nothing. */
   boolean fitsVectorTile() {
     return activation == null || activation == MathKernels.RELU;
   }

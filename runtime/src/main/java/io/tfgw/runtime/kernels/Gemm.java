@@ -19,8 +19,8 @@ public final class Gemm {
 
   /**
    * C rows [rowLo, rowHi) = A x B as {@link #gemmRows(float[], int, PackedMatrix, float[], int, int, int)}, then
-   * denormals flushed and {@code epilogue} applied (null: flush only): in the vector kernel's registers when it can,
-   * else over the rows just computed, still in cache.
+   * denormals flushed and {@code epilogue} applied (null: flush only): by the vector kernel on each tile it has just
+   * stored when it can, else over the rows just computed, still in cache.
    */
   static void gemmRowsFinished(float[] a, int aOff, PackedMatrix b, float[] c, int cOff, int rowLo, int rowHi,
       Epilogue epilogue) {

@@ -54,9 +54,9 @@ final class VectorGemm {
   }
 
   /**
-   * As above, finishing each tile in registers before it is stored, when {@code bias} is given: denormals flushed,
-   * then a fused chain's BiasAdd ({@code flush(x + bias[j])}, bias already flushed) and, with {@code relu}, its Relu;
-   * the same bits as {@link Epilogue#apply} on the stored product.
+   * As above, finishing each tile with vector code right after it is stored (still in L1), when {@code bias} is
+   * given: denormals flushed, then a fused chain's BiasAdd ({@code flush(x + bias[j])}, bias already flushed) and,
+   * with {@code relu}, its Relu; the same bits as {@link Epilogue#apply} on the stored product.
    */
   static void gemmRows(float[] a, int aOff, float[] packed, int k, int n, float[] c, int cOff, int lo, int hi,
       float[] bias, boolean relu) {
