@@ -245,14 +245,27 @@ public final class Resolver {
 
   private String describeCheckpointsIn(Location dir) {
     List<String> names = new ArrayList<>();
-    for (FileEntry f : storage.list(dir)) {
-      String rel = dir.relativize(f.location());
-      if (!rel.contains("/") && rel.endsWith(".index")) {
-        names.add(rel.substring(0, rel.length() - 6));
+    for (String name : namesBelow(dir)) {
+      if (name.endsWith(".index")) {
+        names.add(name.substring(0, name.length() - 6));
       }
     }
     return names.isEmpty() ? "no checkpoints" : String.join(", ", names.subList(0, Math.min(10, names.size())))
         + (names.size() > 10 ? ", ..." : "");
+  }
+
+  /**
+   * The first path segments below {@code dir}, for the "did you mean" hint: a shallow listing where the backend has
+   * one (a local disk, where a full listing would walk the tree below, say, {@code /}), else the object store's
+   * prefix listing. A hint only: when the listing fails (an unreadable directory, a file vanishing meanwhile), the
+   * message goes without it.
+   */
+  private List<String> namesBelow(Location dir) {
+    try {
+      return io.tfgw.core.storage.ShallowListing.namesBelow(storage, dir);
+    } catch (io.tfgw.core.storage.StorageException e) {
+      return List.of();
+    }
   }
 
   private LocationNotFoundException notFound(Location loc) {
@@ -261,9 +274,7 @@ public final class Resolver {
     if (!loc.isRoot()) {
       TreeSet<String> similar = new TreeSet<>();
       String base = loc.fileName();
-      for (FileEntry f : storage.list(loc.parent())) {
-        String rel = loc.parent().relativize(f.location());
-        String first = rel.contains("/") ? rel.substring(0, rel.indexOf('/')) : rel;
+      for (String first : namesBelow(loc.parent())) {
         if (first.startsWith(base) || (base.length() >= 4 && first.startsWith(base.substring(0, base.length() - 1)))) {
           String candidate = first.replaceAll("\\.(index|meta|data-\\d+-of-\\d+)$", "");
           similar.add(candidate);

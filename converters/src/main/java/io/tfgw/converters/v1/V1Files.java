@@ -1,6 +1,5 @@
 package io.tfgw.converters.v1;
 
-import io.tfgw.core.storage.FileEntry;
 import io.tfgw.core.storage.Location;
 import io.tfgw.core.storage.Storage;
 import java.util.ArrayList;
@@ -31,17 +30,15 @@ public final class V1Files {
   public static List<Location> shardsOf(Storage storage, Location prefix) {
     List<Location> found = new ArrayList<>();
     int total = -1;
-    for (FileEntry f : storage.list(prefix.parent())) {
-      Location loc = f.location();
-      if (!loc.parent().equals(prefix.parent())) {
-        continue;
-      }
-      Matcher m = SHARD.matcher(loc.fileName());
+    // the names directly below the prefix's directory: on a local disk not a walk of every subdirectory (which for
+    // a mistyped /model would be the whole disk)
+    for (String name : io.tfgw.core.storage.ShallowListing.namesBelow(storage, prefix.parent())) {
+      Matcher m = SHARD.matcher(name);
       if (m.matches() && m.group(1).equals(prefix.fileName())) {
         int n = Integer.parseInt(m.group(3));
         if (total < 0 || n == total) {
           total = n;
-          found.add(loc);
+          found.add(prefix.parent().resolve(name));
         }
       }
     }

@@ -36,7 +36,8 @@ import java.util.stream.Stream;
  * hidden temp file in the destination directory, are fsynced, and are renamed over the destination atomically at
  * commit, so a reader never sees a half-written file and a crash leaves at most a temp file behind.
  */
-public final class LocalStorage implements Storage, io.tfgw.core.storage.FileTimes, ConditionalWrites,
+public final class LocalStorage implements Storage, io.tfgw.core.storage.FileTimes, io.tfgw.core.storage.ShallowListing,
+    ConditionalWrites,
     io.tfgw.core.storage.ConditionalReads {
   /** Prefix of in-progress temp files; {@link #list} hides them. */
   static final String TEMP_PREFIX = ".tfgw-tmp-";
@@ -148,6 +149,20 @@ public final class LocalStorage implements Storage, io.tfgw.core.storage.FileTim
     }
     out.sort((a, b) -> compareBytewise(a.location().path(), b.location().path()));
     return out;
+  }
+
+  @Override
+  public List<String> childNames(Location directory, int limit) {
+    Path dir = directory.toLocalPath();
+    if (!Files.isDirectory(dir)) {
+      return List.of();
+    }
+    try (Stream<Path> children = Files.list(dir)) {
+      return children.map(p -> p.getFileName().toString()).filter(n -> !n.startsWith(TEMP_PREFIX)).limit(limit)
+          .sorted().toList();
+    } catch (IOException | java.io.UncheckedIOException e) {
+      throw new StorageException("Cannot list " + directory + ": " + e.getMessage(), e);
+    }
   }
 
   static int compareBytewise(String a, String b) {
