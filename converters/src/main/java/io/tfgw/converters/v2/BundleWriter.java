@@ -48,6 +48,8 @@ public final class BundleWriter implements CheckpointWriter {
   private final AtomicOutputStream[] shards;
   private final TreeMap<byte[], BundleEntryProto.Builder> entries = new TreeMap<>(Arrays::compareUnsigned);
   private boolean finished;
+  /** One buffer for every tensor's copy: a tensor-sized array per tensor would be a humongous allocation each. */
+  private byte[] copyBuffer;
 
   public BundleWriter(Storage storage, Location prefix) {
     this(storage, prefix, 1, 1);
@@ -181,8 +183,11 @@ public final class BundleWriter implements CheckpointWriter {
     }
   }
 
-  private static long copy(TensorData data, AtomicOutputStream out, CRC32C crc) throws IOException {
-    byte[] buf = new byte[(int) Math.min(COPY_BUFFER, Math.max(1, data.canonicalLength()))];
+  private long copy(TensorData data, AtomicOutputStream out, CRC32C crc) throws IOException {
+    if (copyBuffer == null) {
+      copyBuffer = new byte[COPY_BUFFER];
+    }
+    byte[] buf = copyBuffer;
     long total = 0;
     try (InputStream in = data.open()) {
       int n;
