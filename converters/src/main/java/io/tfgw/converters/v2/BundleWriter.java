@@ -39,7 +39,8 @@ import java.util.zip.CRC32C;
  * checkpoint.
  */
 public final class BundleWriter implements CheckpointWriter {
-  private static final int COPY_BUFFER = 1 << 20;
+  /** 64 KiB pieces stay in the core's cache from the read through both crcs to the write (see LocalStorage). */
+  private static final int COPY_BUFFER = 1 << 16;
 
   private final Storage storage;
   private final Location prefix;

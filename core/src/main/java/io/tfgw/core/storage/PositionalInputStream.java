@@ -3,14 +3,13 @@ package io.tfgw.core.storage;
 import java.io.InputStream;
 
 /**
- * An InputStream over a range of a {@link RandomAccessInput}, reading it in large positional chunks. Reads of at
- * least {@link #DIRECT_READ} bytes go straight into the caller's array, so a stream that is only read in large
- * pieces (every copy loop) never allocates its own buffer: one stream per tensor must not cost a tensor-sized
- * array.
+ * An InputStream over a range of a {@link RandomAccessInput}, reading it in positional chunks. Reads of at least
+ * {@link #CHUNK} bytes go straight into the caller's array, and smaller ones are served from a buffer of at most
+ * {@link #CHUNK}: a stream per tensor must not cost a tensor-sized array (at a small heap, a humongous allocation
+ * per tensor and a GC every few tensors).
  */
 final class PositionalInputStream extends InputStream {
-  private static final int CHUNK = 1 << 20;
-  private static final int DIRECT_READ = 1 << 16;
+  private static final int CHUNK = 1 << 16;
 
   private final RandomAccessInput input;
   private final long end;
@@ -58,7 +57,7 @@ final class PositionalInputStream extends InputStream {
     if (len == 0) {
       return 0;
     }
-    if (bufferPos >= bufferLen && len >= DIRECT_READ && position < end) {
+    if (bufferPos >= bufferLen && len >= CHUNK && position < end) {
       // Large reads go straight into the caller's array.
       int n = (int) Math.min(len, end - position);
       input.readFully(position, b, off, n);

@@ -322,7 +322,8 @@ public final class LocalStorage implements Storage, io.tfgw.core.storage.FileTim
         throw new StorageException("Cannot create " + location + ": " + e.getMessage(), e);
       }
       this.pipeline = PipelinedFileWriter.tryCreate(channel, target.getFileName().toString());
-      this.out = pipeline != null ? null : new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 20);
+      this.out = pipeline != null ? null : new BufferedOutputStream(Channels.newOutputStream(channel),
+          PipelinedFileWriter.BUFFER_SIZE);
     }
 
     private static String describe(FileSystemException e) {
