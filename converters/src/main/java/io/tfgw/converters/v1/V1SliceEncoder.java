@@ -201,7 +201,8 @@ final class V1SliceEncoder {
     out.write(b, 0, Varint.write(b, 0, v));
   }
 
-  void writeTo(OutputStream out) throws IOException {
+  /** Writes the serialized SavedTensorSlices, copying values through {@code buf} (any size). */
+  void writeTo(OutputStream out, byte[] buf) throws IOException {
     long ss = savedSliceLength();
     writeVarint(out, tag(2, 2));
     writeVarint(out, ss);
@@ -217,8 +218,9 @@ final class V1SliceEncoder {
     if (n == 0) {
       return;
     }
-    byte[] buf = new byte[1 << 16];
-    try (InputStream in = new BufferedInputStream(data.open(), 1 << 16)) {
+    // packed fixed-size values are copied in large reads; varints and strings are parsed in small ones, buffered
+    try (InputStream in = fixedWire() ? data.open()
+        : new BufferedInputStream(data.open(), 1 << 16)) {
       if (dtype == DType.STRING) {
         for (long i = 0; i < n; i++) {
           long len = CanonicalStrings.readLength(in, name);

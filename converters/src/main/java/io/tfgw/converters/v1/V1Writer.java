@@ -47,6 +47,11 @@ public final class V1Writer implements CheckpointWriter {
   private final Map<String, SavedSliceMeta.Builder> meta = new LinkedHashMap<>();
   private final TreeMap<byte[], V1SliceEncoder> slices = new TreeMap<>(Arrays::compareUnsigned);
   private boolean finished;
+  /**
+   * One buffer for every slice's values: a tensor-sized array per tensor would be a humongous allocation each; 64
+   * KiB pieces stay in the core's cache from the read through the crcs to the write.
+   */
+  private final byte[] copyBuffer = new byte[1 << 16];
 
   public V1Writer(Storage storage, Location file) {
     this.storage = storage;
@@ -112,7 +117,7 @@ public final class V1Writer implements CheckpointWriter {
       table.add(new byte[0], metaValue);
       for (Map.Entry<byte[], V1SliceEncoder> e : slices.entrySet()) {
         V1SliceEncoder enc = e.getValue();
-        table.addStreaming(e.getKey(), enc.length(), enc::writeTo);
+        table.addStreaming(e.getKey(), enc.length(), o -> enc.writeTo(o, copyBuffer));
       }
       table.finish();
       out.commit();

@@ -364,6 +364,13 @@ public final class BundleReader implements CheckpointReader {
       }
 
       @Override
+      public java.util.OptionalInt verifiedCrc32c() {
+        // the stored crc is that of the canonical bytes unless they are byte-swapped on the way
+        boolean unchanged = dtype.isFixedSize() && !(bigEndian && dtype.swapUnit() > 1);
+        return unchanged ? java.util.OptionalInt.of(Crc32c.unmask(entry.getCrc32C())) : java.util.OptionalInt.empty();
+      }
+
+      @Override
       public InputStream open() {
         if (dtype == DType.STRING) {
           return new StringTensorStream(shard(entry.getShardId()), entry, shape.numElements(), where, bigEndian);

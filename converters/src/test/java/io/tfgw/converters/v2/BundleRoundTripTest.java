@@ -184,4 +184,43 @@ class BundleRoundTripTest {
     }
     assertThat(storage.list(prefix.parent())).isEmpty();
   }
+
+  /**
+   * A V2 to V2 copy takes each tensor's crc from the source instead of computing it again; the result must still be
+   * byte-identical, and a corrupt source must still fail the copy with nothing written.
+   */
+  @Test
+  void copyingABundleReusesVerifiedCrcsAndStillRefusesCorruptData() {
+    try (BundleWriter w = new BundleWriter(storage, prefix)) {
+      w.add("a", random(DType.FLOAT, Shape.of(1000), 1));
+      w.add("b", random(DType.INT64, Shape.of(7, 3), 2));
+      w.add("s", strings(Shape.of(2), "hello", "world"));
+      w.commit();
+    }
+    Location copy = Location.parse("memory://t/copy/model.ckpt");
+    try (BundleReader r = BundleReader.open(storage, prefix); BundleWriter w = new BundleWriter(storage, copy)) {
+      assertThat(r.read("a").verifiedCrc32c()).isPresent();
+      assertThat(r.read("s").verifiedCrc32c()).isEmpty(); // strings are re-encoded, their crc computed
+      for (TensorInfo t : r.tensors()) {
+        w.add(t.name(), r.read(t.name()));
+      }
+      w.commit();
+    }
+    assertThat(storage.inputFile(BundleFiles.data(copy, 0, 1)).readAllBytes())
+        .isEqualTo(storage.inputFile(BundleFiles.data(prefix, 0, 1)).readAllBytes());
+    assertThat(storage.inputFile(BundleFiles.index(copy)).readAllBytes())
+        .isEqualTo(storage.inputFile(BundleFiles.index(prefix)).readAllBytes());
+
+    Location data = BundleFiles.data(prefix, 0, 1);
+    byte[] bytes = storage.inputFile(data).readAllBytes();
+    bytes[4000 + 5] ^= 1; // inside "b" (after the 4000 bytes of "a")
+    storage.outputFile(data).write(bytes);
+    Location second = Location.parse("memory://t/copy2/model.ckpt");
+    try (BundleReader r = BundleReader.open(storage, prefix); BundleWriter w = new BundleWriter(storage, second)) {
+      w.add("a", r.read("a"));
+      assertThatThrownBy(() -> w.add("b", r.read("b"))).isInstanceOf(ChecksumMismatchException.class)
+          .hasMessageContaining("'b'");
+    }
+    assertThat(storage.list(second.parent())).isEmpty();
+  }
 }

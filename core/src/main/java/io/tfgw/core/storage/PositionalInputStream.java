@@ -2,9 +2,14 @@ package io.tfgw.core.storage;
 
 import java.io.InputStream;
 
-/** An InputStream over a range of a {@link RandomAccessInput}, reading it in large positional chunks. */
+/**
+ * An InputStream over a range of a {@link RandomAccessInput}, reading it in positional chunks. Reads of at least
+ * {@link #CHUNK} bytes go straight into the caller's array, and smaller ones are served from a buffer of at most
+ * {@link #CHUNK}: a stream per tensor must not cost a tensor-sized array (at a small heap, a humongous allocation
+ * per tensor and a GC every few tensors).
+ */
 final class PositionalInputStream extends InputStream {
-  private static final int CHUNK = 1 << 20;
+  private static final int CHUNK = 1 << 16;
 
   private final RandomAccessInput input;
   private final long end;

@@ -17,8 +17,11 @@ import java.util.zip.CRC32C;
  * the value's bytes; so every byte a caller receives has been checksummed by the time its stream ends.
  */
 final class StreamedBlock {
-  /** Values up to this size are read eagerly; their block's crc is checked by a separate streaming pass. */
-  private static final int SMALL_VALUE = 1 << 20;
+  /**
+   * Values up to this size are read eagerly; their block's crc is checked by a separate streaming pass. Larger ones
+   * stream, so converting a checkpoint never allocates a tensor-sized array.
+   */
+  private static final int SMALL_VALUE = 1 << 16;
 
   private final RandomAccessInput input;
   private final BlockHandle handle;

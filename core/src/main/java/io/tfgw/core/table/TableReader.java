@@ -19,10 +19,12 @@ import java.util.Optional;
 public final class TableReader {
   /**
    * Blocks above this size are not read into memory: their entries are walked with small positional reads and
-   * their values stream. TF's blocks are 256 KiB unless one value is huge, which only V1 checkpoints do (a whole
-   * tensor per value).
+   * their values stream. TF's blocks are 256 KiB unless one value is large, which only V1 checkpoints do (a whole
+   * tensor per value), and TF's builder gives a value of twice the block size a block of its own; so a block this
+   * big holds one or a few entries, and walking them costs a few small reads, while reading it whole would cost
+   * two copies of the value and, at a small heap, a humongous allocation per tensor.
    */
-  static final int LARGE_BLOCK = 16 << 20;
+  static final int LARGE_BLOCK = 2 * TableFormat.DEFAULT_BLOCK_SIZE;
 
   private final RandomAccessInput input;
   private final long fileLength;

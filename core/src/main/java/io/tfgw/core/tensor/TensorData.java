@@ -24,4 +24,14 @@ public interface TensorData {
   default long canonicalLength() {
     return dtype().isFixedSize() ? shape().byteSize(dtype()) : -1;
   }
+
+  /**
+   * The (unmasked) crc32c of the canonical bytes, when the source stores it and every {@link #open()} stream checks
+   * it: a stream read to its end without an exception delivered bytes with exactly this crc. A writer that stores
+   * the crc of the same bytes (a V2 data file) takes it from here instead of computing it a second time. Empty
+   * when unknown.
+   */
+  default java.util.OptionalInt verifiedCrc32c() {
+    return java.util.OptionalInt.empty();
+  }
 }

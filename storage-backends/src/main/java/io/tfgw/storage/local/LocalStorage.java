@@ -34,7 +34,9 @@ import java.util.stream.Stream;
 /**
  * Local files. Reads are positional {@link FileChannel} reads (thread-safe, no shared file pointer). Writes go to a
  * hidden temp file in the destination directory, are fsynced, and are renamed over the destination atomically at
- * commit, so a reader never sees a half-written file and a crash leaves at most a temp file behind.
+ * commit, so a reader never sees a half-written file and a crash leaves at most a temp file behind. Large writes
+ * are pipelined ({@link PipelinedFileWriter}): a thread of the file's own writes and writes back while the caller
+ * produces the next bytes.
  */
 public final class LocalStorage implements Storage, io.tfgw.core.storage.FileTimes, io.tfgw.core.storage.ShallowListing,
     ConditionalWrites,
@@ -312,6 +314,8 @@ public final class LocalStorage implements Storage, io.tfgw.core.storage.FileTim
     private final Path target;
     private final Path temp;
     private final FileChannel channel;
+    /** Null when {@link PipelinedFileWriter#SLOTS} other files are being written; then {@link #out} writes. */
+    private final PipelinedFileWriter pipeline;
     private final OutputStream out;
     private long position;
     /** Null: replace whatever is there; otherwise the version the file must still have at commit. */
@@ -332,7 +336,9 @@ public final class LocalStorage implements Storage, io.tfgw.core.storage.FileTim
       } catch (IOException e) {
         throw new StorageException("Cannot create " + location + ": " + e.getMessage(), e);
       }
-      this.out = new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 20);
+      this.pipeline = PipelinedFileWriter.tryCreate(channel, target.getFileName().toString());
+      this.out = pipeline != null ? null : new BufferedOutputStream(Channels.newOutputStream(channel),
+          PipelinedFileWriter.BUFFER_SIZE);
     }
 
     private static String describe(FileSystemException e) {
@@ -352,7 +358,11 @@ public final class LocalStorage implements Storage, io.tfgw.core.storage.FileTim
     @Override
     public void write(int b) {
       try {
-        out.write(b);
+        if (pipeline != null) {
+          pipeline.write(new byte[] {(byte) b}, 0, 1);
+        } else {
+          out.write(b);
+        }
       } catch (IOException e) {
         throw writeFailed(e);
       }
@@ -361,8 +371,13 @@ public final class LocalStorage implements Storage, io.tfgw.core.storage.FileTim
 
     @Override
     public void write(byte[] b, int off, int len) {
+      java.util.Objects.checkFromIndexSize(off, len, b.length);
       try {
-        out.write(b, off, len);
+        if (pipeline != null) {
+          pipeline.write(b, off, len);
+        } else {
+          out.write(b, off, len);
+        }
       } catch (IOException e) {
         throw writeFailed(e);
       }
@@ -371,6 +386,9 @@ public final class LocalStorage implements Storage, io.tfgw.core.storage.FileTim
 
     @Override
     public void flush() {
+      if (pipeline != null) {
+        return; // the pipeline writes everything by commit; nobody reads the hidden temp file before
+      }
       try {
         out.flush();
       } catch (IOException e) {
@@ -386,7 +404,11 @@ public final class LocalStorage implements Storage, io.tfgw.core.storage.FileTim
     @Override
     protected void doCommit() {
       try {
-        out.flush();
+        if (pipeline != null) {
+          pipeline.finish();
+        } else {
+          out.flush();
+        }
         channel.force(true);
         channel.close();
         if (expected == null) {
@@ -418,6 +440,9 @@ public final class LocalStorage implements Storage, io.tfgw.core.storage.FileTim
 
     @Override
     protected void doAbort() {
+      if (pipeline != null) {
+        pipeline.abort();
+      }
       try {
         channel.close();
       } catch (IOException ignored) {
