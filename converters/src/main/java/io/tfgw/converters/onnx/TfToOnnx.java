@@ -49,6 +49,7 @@ final class TfToOnnx {
     ElementwiseMappings.register(MAPPINGS);
     NnMappings.register(MAPPINGS);
     ArrayMappings.register(MAPPINGS);
+    SegmentMappings.register(MAPPINGS);
   }
 
   /** The TF ops with an ONNX mapping (for the README's table and for checks). */
