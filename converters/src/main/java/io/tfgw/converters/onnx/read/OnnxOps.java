@@ -356,7 +356,7 @@ final class OnnxOps {
     Value a = c.in(0);
     Value y = c.in(1);
     if (a.rank() == 1 || y.rank() == 1) {
-      throw c.unsupported("a 1-D operand (numpy's vector matmul)");
+      return vectorMatmul(c, a, y);
     }
     if (a.rank() == 2 && y.rank() == 2) {
       return new Value(c.add(c.nd("MatMul", a.ref(), y.ref()).putAttr("T", type(a.dtype()))
@@ -364,6 +364,42 @@ final class OnnxOps {
     }
     return new Value(c.add(c.nd("BatchMatMulV2", a.ref(), y.ref()).putAttr("T", type(a.dtype()))
         .putAttr("adj_x", b(false)).putAttr("adj_y", b(false))), a.dtype(), broadcastRank(a, y));
+  }
+
+  /**
+   * numpy's matmul with a 1-D operand: a vector first is a row [1, k], a vector second a column [k, 1]; the
+   * dimension added is removed from the product (both vectors: a scalar).
+   */
+  private static Value vectorMatmul(NodeContext c, Value a, Value y) {
+    if (a.rank() < 0 || y.rank() < 0) {
+      throw c.unsupported("a 1-D operand with another of unknown rank");
+    }
+    DType t = a.dtype();
+    String left = a.rank() == 1 ? expand(c, a, 0) : a.ref();
+    String right = y.rank() == 1 ? expand(c, y, 1) : y.ref();
+    int la = Math.max(a.rank(), 2);
+    int ly = Math.max(y.rank(), 2);
+    String product = la == 2 && ly == 2
+        ? c.add(c.nd("MatMul", left, right).putAttr("T", type(t)).putAttr("transpose_a", b(false))
+            .putAttr("transpose_b", b(false)))
+        : c.add(c.nd("BatchMatMulV2", left, right).putAttr("T", type(t)).putAttr("adj_x", b(false))
+            .putAttr("adj_y", b(false)));
+    int rank = Math.max(la, ly);
+    List<Long> squeeze = new ArrayList<>();
+    if (a.rank() == 1) {
+      squeeze.add((long) rank - 2);
+    }
+    if (y.rank() == 1) {
+      squeeze.add((long) rank - 1);
+    }
+    String r = c.add(c.nd("Squeeze", product).putAttr("T", type(t)).putAttr("squeeze_dims",
+        ints(squeeze.stream().mapToLong(Long::longValue).toArray())));
+    return new Value(r, t, rank - squeeze.size());
+  }
+
+  private static String expand(NodeContext c, Value v, long axis) {
+    return c.add(c.nd("ExpandDims", v.ref(), c.g.constant(c.base() + "/dim", Tensor.scalar(axis)))
+        .putAttr("T", type(v.dtype())).putAttr("Tdim", type(DType.INT64)));
   }
 
   private static List<Value> batchNorm(NodeContext c) {
