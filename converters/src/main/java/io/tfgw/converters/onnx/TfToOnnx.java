@@ -82,6 +82,10 @@ final class TfToOnnx {
   }
 
   OnnxGraph convert(List<Port> inputs, List<Port> outputs) {
+    Set<String> kept = new HashSet<>();
+    inputs.forEach(p -> kept.add(TensorRef.parse(p.tensor()).tensorName()));
+    outputs.forEach(p -> kept.add(TensorRef.parse(p.tensor()).tensorName()));
+    AtrousConvolutions.fold(nodes, kept);
     for (Port p : inputs) {
       g.reserve(p.name());
       values.put(p.tensor(), p.name());
