@@ -302,6 +302,10 @@ final class NchwOps {
     int scalesInput = upsample || c.opset < 11 ? 1 : 2;
     if (!upsample && c.opset >= 11 && c.has(3)) {
       long[] sizes = c.constIn(3, "sizes").toLongs();
+      if (coords.equals("pytorch_half_pixel") && (sizes[2] == 1 || sizes[3] == 1)) {
+        // an output of length 1 samples input pixel 0 there, where TF's half-pixel centres sample the middle
+        throw c.unsupported("pytorch_half_pixel with an output size of 1");
+      }
       size = c.constInts((int) sizes[2], (int) sizes[3]);
     } else {
       float[] scales;
@@ -315,6 +319,21 @@ final class NchwOps {
         throw c.unsupported("scales other than [1, 1, h, w]");
       }
       long[] hw = staticHw(c, 0);
+      // ONNX maps coordinates by the given scale, TF by the ratio of the sizes: the same only when the scaled size
+      // is whole (and, for pytorch_half_pixel, when no output length is 1)
+      for (int k = 0; k < 2; k++) {
+        double scaled = hw == null ? Double.NaN : hw[k] * (double) scales[2 + k];
+        boolean whole = hw != null ? scaled == Math.floor(scaled) : scales[2 + k] == Math.floor(scales[2 + k])
+            && scales[2 + k] >= 1;
+        if (!whole) {
+          throw c.unsupported("scale " + scales[2 + k] + (hw == null ? " on an input of unknown size"
+              : " of size " + hw[k]) + " (ONNX maps coordinates by the scale, TF by the ratio of whole sizes; "
+              + "give sizes instead)");
+        }
+        if (coords.equals("pytorch_half_pixel") && (hw == null ? scales[2 + k] < 2 : scaled == 1)) {
+          throw c.unsupported("pytorch_half_pixel where an output size may be 1");
+        }
+      }
       if (hw != null) {
         size = c.constInts((int) Math.floor(hw[0] * scales[2]), (int) Math.floor(hw[1] * scales[3]));
       } else {
