@@ -39,7 +39,8 @@ final class TfToOnnx {
   private static final Map<String, OpMapping> MAPPINGS = new HashMap<>();
   /** Ops that pass their first input through unchanged. */
   private static final Set<String> PASS_THROUGH = Set.of("Identity", "StopGradient", "Snapshot", "CheckNumerics",
-      "EnsureShape", "PreventGradient", "PlaceholderWithDefault", "DebugIdentity");
+      "EnsureShape", "PreventGradient", "PlaceholderWithDefault", "DebugIdentity", "CheckNumericsV2", "RefIdentity",
+      "DeepCopy");
   /** Ops never evaluated at export time: their value differs per run. */
   private static final Set<String> NOT_FOLDED = Set.of("RandomUniform", "RandomUniformInt", "RandomStandardNormal",
       "TruncatedNormal", "Multinomial", "RandomShuffle", "Placeholder", "Switch", "RefSwitch", "Merge", "RefMerge",

@@ -14,7 +14,7 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * 1-D convolutions and pooling (NCW) as the 2-D ones the reader maps, rewritten in the ONNX graph before it is
+ * 1-D convolutions, transposed convolutions and pooling (NCW) as the 2-D ones the reader maps, rewritten in the ONNX graph before it is
  * imported: the input gets a height of 1 (Unsqueeze at axis 2), the weight a kernel height of 1 (an initializer is
  * re-declared with the extra dimension, which leaves its row-major data as it is), every per-axis attribute a
  * leading 1 or 0, and the output loses the height again (Squeeze). TF has only 2-D kernels; this is how TF's own
@@ -48,7 +48,7 @@ final class Spatial1d {
         out.addValueInfo(withHeight(xInfo, x2));
       }
       NodeProto.Builder lifted = n.toBuilder().setInput(0, x2);
-      if (n.getOpType().equals("Conv")) {
+      if (n.getOpType().startsWith("Conv")) {
         String w = n.getInput(1);
         String w2 = fresh(names, w + "/as_2d");
         TensorProto init = initializers.get(w);
@@ -70,6 +70,7 @@ final class Spatial1d {
         AttributeProto.Builder b = a.toBuilder();
         switch (a.getName()) {
           case "kernel_shape", "strides", "dilations" -> b.clearInts().addInts(1).addAllInts(a.getIntsList());
+          case "output_padding" -> b.clearInts().addInts(0).addAllInts(a.getIntsList());
           case "pads" -> b.clearInts().addInts(0).addInts(a.getInts(0)).addInts(0).addInts(a.getInts(1));
           default -> { }
         }
@@ -88,7 +89,7 @@ final class Spatial1d {
   private static boolean isOneD(NodeProto n, Map<String, TensorProto> initializers,
       Map<String, ValueInfoProto> declared) {
     String op = n.getOpType();
-    if (!op.equals("Conv") && !op.equals("MaxPool") && !op.equals("AveragePool")) {
+    if (!op.equals("Conv") && !op.equals("ConvTranspose") && !op.equals("MaxPool") && !op.equals("AveragePool")) {
       return false;
     }
     for (AttributeProto a : n.getAttributeList()) {
@@ -96,7 +97,7 @@ final class Spatial1d {
         return a.getIntsCount() == 1;
       }
     }
-    if (!op.equals("Conv") || n.getInputCount() < 2) {
+    if (!op.startsWith("Conv") || n.getInputCount() < 2) {
       return false;
     }
     TensorProto w = initializers.get(n.getInput(1));
