@@ -170,6 +170,10 @@ final class NchwOps {
     long[] kernel = {wDims[2], wDims[3]};
     long[] outPad = c.attrInts("output_padding") == null ? new long[2] : c.attrInts("output_padding");
     long[] p = c.attrInts("pads") == null || autoPad.equals("VALID") ? new long[4] : c.attrInts("pads");
+    if (outPad.length != 2 || p.length != 4) {
+      throw c.unsupported("output_padding of length " + outPad.length + " or pads of length " + p.length
+          + " (2-D needs 2 and 4)");
+    }
     long outChannels = wDims[1];
     long[] full = new long[2];
     long[] out = new long[2];

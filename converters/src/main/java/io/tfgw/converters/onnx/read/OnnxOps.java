@@ -834,6 +834,9 @@ final class OnnxOps {
     String in = x.ref();
     if (!last) {
       int a = (int) (axis < 0 ? axis + rank : axis);
+      if (a < 0 || a >= rank) {
+        throw c.unsupported("axis " + axis + " of a " + rank + "-D input");
+      }
       swap = new int[rank];
       for (int i = 0; i < rank; i++) {
         swap[i] = i;
@@ -886,6 +889,9 @@ final class OnnxOps {
       throw c.unsupported("a negative axis of an input of unknown rank");
     }
     long a = axis < 0 ? axis + x.rank() : axis;
+    if (n < 1) {
+      throw c.unsupported("a Split without outputs");
+    }
     String size = c.sliceVector(c.shapeOf(x.ref(), x.dtype()), DType.INT64, a, a + 1, false);
     String part = c.op("FloorDiv", DType.INT64, c.op("AddV2", DType.INT64, size, c.constLongs(n - 1)),
         c.constLongs(n));

@@ -89,15 +89,29 @@ final class Spatial1d {
   private static boolean isOneD(NodeProto n, Map<String, TensorProto> initializers,
       Map<String, ValueInfoProto> declared) {
     String op = n.getOpType();
-    if (!op.equals("Conv") && !op.equals("ConvTranspose") && !op.equals("MaxPool") && !op.equals("AveragePool")) {
+    if (!op.equals("Conv") && !op.equals("ConvTranspose") && !op.equals("MaxPool") && !op.equals("AveragePool")
+        || n.getInputCount() < 1 || n.getOutputCount() < 1) {
       return false;
     }
+    // every per-axis attribute must be a 1-D one, else the node is left for the 2-D mapping to refuse
+    Boolean oneD = null;
     for (AttributeProto a : n.getAttributeList()) {
+      int expected = switch (a.getName()) {
+        case "kernel_shape", "strides", "dilations", "output_padding" -> 1;
+        case "pads" -> 2;
+        default -> -1;
+      };
+      if (expected > 0 && a.getIntsCount() != expected) {
+        return false;
+      }
       if (a.getName().equals("kernel_shape")) {
-        return a.getIntsCount() == 1;
+        oneD = true;
       }
     }
-    if (!op.startsWith("Conv") || n.getInputCount() < 2) {
+    if (!op.startsWith("Conv")) {
+      return oneD != null;
+    }
+    if (n.getInputCount() < 2) {
       return false;
     }
     TensorProto w = initializers.get(n.getInput(1));
