@@ -60,8 +60,12 @@ final class SegmentMappings {
     if (sorted) {
       long[] ids = c.requireLongs(1, "segment ids (a sorted segment op's output size depends on them)");
       segments = 0;
-      for (long id : ids) {
-        segments = Math.max(segments, id + 1);
+      for (int i = 0; i < ids.length; i++) {
+        if (ids[i] < 0 || i > 0 && ids[i] < ids[i - 1]) {
+          throw new UnsupportedInputException("its segment ids are not sorted non-negative numbers (TF fails on "
+              + "them too)");
+        }
+        segments = Math.max(segments, ids[i] + 1);
       }
       empty = new boolean[(int) segments];
       Arrays.fill(empty, true);
@@ -75,7 +79,15 @@ final class SegmentMappings {
     long[] padded = new long[inner.length + 1];
     padded[0] = segments + 1;
     System.arraycopy(inner, 0, padded, 1, inner.length);
-    int size = Math.toIntExact(Arrays.stream(padded).reduce(1, Math::multiplyExact));
+    long elements = 1;
+    for (long d : padded) {
+      elements *= d;
+      if (d < 0 || elements > Integer.MAX_VALUE / 8) {
+        throw new UnsupportedInputException("its output of " + Arrays.toString(padded) + " elements is too large to "
+            + "initialise as a constant");
+      }
+    }
+    int size = (int) elements;
     String init = c.constant(filled(dtype, padded, size, identity(kind, dtype)));
     String ids = c.asInt64(1);
     if (!sorted) {
