@@ -164,6 +164,17 @@ final class SegmentMappings {
     };
   }
 
+  /** The number of block dimensions, once the block, the paddings/crops and the input's rank agree. */
+  private static int requireBlock(long[] block, long[] pairs, long[] xs) {
+    int m = block.length;
+    if (m == 0 || pairs.length != 2 * m || Arrays.stream(block).anyMatch(b -> b < 1 || b > Integer.MAX_VALUE)
+        || xs != null && xs.length < m + 1) {
+      throw new UnsupportedInputException("block_shape " + Arrays.toString(block) + " does not fit its paddings/crops "
+          + Arrays.toString(pairs) + " and input");
+    }
+    return m;
+  }
+
   /**
    * TF's SpaceToBatchND: pad the M block dimensions, split each into (size / block, block), move the blocks in
    * front of the batch, and merge them into it: {@code [b1..bM * B, p1/b1, .., pM/bM, rest]}.
@@ -172,7 +183,7 @@ final class SegmentMappings {
     long[] block = c.requireLongs(1, "block_shape");
     long[] pads = c.requireLongs(2, "paddings");
     long[] xs = c.shape(0);
-    int m = block.length;
+    int m = requireBlock(block, pads, xs);
     if (xs == null || Arrays.stream(xs, 1, xs.length).anyMatch(d -> d < 0)) {
       throw new UnsupportedInputException("every dimension but the batch must be known statically");
     }
@@ -238,7 +249,7 @@ final class SegmentMappings {
     long[] block = c.requireLongs(1, "block_shape");
     long[] crops = c.requireLongs(2, "crops");
     long[] xs = c.shape(0);
-    int m = block.length;
+    int m = requireBlock(block, crops, xs);
     if (xs == null || Arrays.stream(xs, 1, xs.length).anyMatch(d -> d < 0)) {
       throw new UnsupportedInputException("every dimension but the batch must be known statically");
     }
