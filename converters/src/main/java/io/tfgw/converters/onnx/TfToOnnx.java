@@ -105,7 +105,8 @@ final class TfToOnnx {
         problem(n, e.getMessage());
       } catch (WrongInputException e) {
         throw e;
-      } catch (TfgwException | IllegalArgumentException | IllegalStateException | IndexOutOfBoundsException e) {
+      } catch (TfgwException | IllegalArgumentException | IllegalStateException | IndexOutOfBoundsException
+          | ArithmeticException e) {
         problem(n, e.getMessage());
       }
     }
