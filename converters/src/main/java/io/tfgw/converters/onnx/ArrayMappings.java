@@ -38,6 +38,25 @@ final class ArrayMappings {
       DType out = c.attrType("out_type") == null ? DType.INT32 : c.attrType("out_type");
       c.output(0, c.cast(c.emit("Size", List.of(c.in(0)), DType.INT64, new long[0]), out));
     });
+    m.put("ShapeN", c -> {
+      for (int i = 0; i < c.inputCount(); i++) {
+        DType out = c.attrType("out_type") == null ? DType.INT32 : c.attrType("out_type");
+        String shape = c.emit("Shape", List.of(c.in(i)), DType.INT64, new long[] {c.requireRank(i)});
+        c.output(i, c.cast(shape, out));
+      }
+    });
+    m.put("MatrixBandPart", ArrayMappings::matrixBandPart);
+    m.put("LinSpace", c -> {
+      // as TF's kernel: step = (stop - start) / (num - 1), element i = start + step * i (num 1: start alone)
+      long num = c.requireLongs(2, "num")[0];
+      DType t = c.dtype(0);
+      String index = c.constant(t == DType.DOUBLE ? Tensor.ofDoubles(new long[] {num},
+          java.util.stream.LongStream.range(0, num).mapToDouble(i -> i).toArray())
+          : Tensor.ofFloats(new long[] {num}, toFloats(java.util.stream.LongStream.range(0, num).toArray())));
+      String step = num == 1 ? c.scalar(t, 0) : ElementwiseMappings.binary(c, "Div",
+          ElementwiseMappings.binary(c, "Sub", c.in(1), c.in(0)), c.scalar(t, num - 1));
+      c.output(0, ElementwiseMappings.binary(c, "Add", c.in(0), ElementwiseMappings.binary(c, "Mul", index, step)));
+    });
     m.put("Rank", c -> c.output(0, c.constant(Tensor.scalar(c.requireRank(0)))));
     m.put("Transpose", c -> {
       long[] perm = c.requireLongs(1, "permutation");
@@ -140,6 +159,17 @@ final class ArrayMappings {
       if (unknown >= 0 && n >= 0 && known > 0) {
         ys[unknown] = n / known;
       }
+    } else {
+      // a shape computed at run time still has a static length (the output's rank; ONNX graph outputs need one),
+      // and some elements may be known (a Pack of constants and a batch size read from a Shape)
+      long[] ss = c.shape(1);
+      Long[] known = c.knownElements(1);
+      if (ss != null && ss.length == 1 && ss[0] >= 0) {
+        ys = new long[(int) ss[0]];
+        for (int i = 0; i < ys.length; i++) {
+          ys[i] = known != null && known.length == ys.length && known[i] != null && known[i] > 0 ? known[i] : -1;
+        }
+      }
     }
     boolean zero = ys != null && Arrays.stream(ys).anyMatch(d -> d == 0);
     String s = c.asInt64(1);
@@ -229,7 +259,17 @@ final class ArrayMappings {
     if (ys != null) {
       ys[Shapes.normAxis(axis, ys.length)] = parts.size();
     }
-    c.output(0, c.emit("Concat", parts, c.dtype(0), ys, n -> n.attr("axis", axis)));
+    String y = c.emit("Concat", parts, c.dtype(0), ys, n -> n.attr("axis", axis));
+    if (xs != null && xs.length == 0) {
+      // a vector of scalars: remember which elements are constant, for mappings that need only those
+      Long[] known = new Long[c.inputCount()];
+      for (int i = 0; i < known.length; i++) {
+        Tensor t = c.constant(i);
+        known[i] = t == null || t.dtype().isFloating() ? null : t.toLongs()[0];
+      }
+      c.g.knownElements.put(y, known);
+    }
+    c.output(0, y);
   }
 
   private static void unpack(MapContext c) {
@@ -481,13 +521,92 @@ final class ArrayMappings {
       ins.add(c.in(2));
     } else if (c.op().equals("MirrorPad")) {
       String m = c.attrString("mode", "REFLECT");
+      if (m.equals("SYMMETRIC")) {
+        c.output(0, symmetricPad(c, flat));
+        return;
+      }
       if (!m.equals("REFLECT")) {
-        throw new UnsupportedInputException("MirrorPad mode " + m + " has no ONNX Pad mode (only REFLECT does)");
+        throw new UnsupportedInputException("MirrorPad mode " + m + " is not supported");
       }
       mode = "reflect";
     }
     String md = mode;
     c.output(0, c.emit("Pad", ins, c.dtype(0), ys, n -> n.attr("mode", md)));
+  }
+
+  /**
+   * MirrorPad SYMMETRIC (the edge repeated; ONNX Pad has no such mode up to opset 22): axis by axis, the first
+   * {@code before} elements reversed, the input, the last {@code after} reversed, concatenated. Reversal is a Slice
+   * with step -1 whose bounds count from the ends, so no dimension needs to be known; padding the axes one after the
+   * other fills the corners as TF does.
+   */
+  private static String symmetricPad(MapContext c, long[] flat) {
+    String x = c.in(0);
+    long[] shape = c.shape(0);
+    for (int axis = 0; axis < flat.length / 2; axis++) {
+      long before = flat[2 * axis];
+      long after = flat[2 * axis + 1];
+      if (before == 0 && after == 0) {
+        continue;
+      }
+      List<String> parts = new ArrayList<>();
+      long[] s = shape == null ? null : shape.clone();
+      if (before > 0) {
+        long[] ps = partShape(s, axis, before);
+        parts.add(c.emit("Slice", List.of(x, c.int64s(before - 1), c.int64s(Long.MIN_VALUE), c.int64s(axis),
+            c.int64s(-1)), c.dtype(0), ps));
+      }
+      parts.add(x);
+      if (after > 0) {
+        long[] ps = partShape(s, axis, after);
+        parts.add(c.emit("Slice", List.of(x, c.int64s(-1), c.int64s(-1 - after), c.int64s(axis), c.int64s(-1)),
+            c.dtype(0), ps));
+      }
+      if (shape != null) {
+        shape = shape.clone();
+        shape[axis] = shape[axis] < 0 ? -1 : shape[axis] + before + after;
+      }
+      long a = axis;
+      x = c.emit("Concat", parts, c.dtype(0), shape, n -> n.attr("axis", a));
+    }
+    return x;
+  }
+
+  private static long[] partShape(long[] s, int axis, long size) {
+    if (s == null) {
+      return null;
+    }
+    long[] p = s.clone();
+    p[axis] = size;
+    return p;
+  }
+
+  private static float[] toFloats(long[] v) {
+    float[] f = new float[v.length];
+    for (int i = 0; i < v.length; i++) {
+      f[i] = v[i];
+    }
+    return f;
+  }
+
+  /** MatrixBandPart with constant bounds over matrices of known size: a constant band mask and a Where. */
+  private static void matrixBandPart(MapContext c) {
+    long[] xs = c.shape(0);
+    long lower = c.requireLongs(1, "num_lower")[0];
+    long upper = c.requireLongs(2, "num_upper")[0];
+    if (xs == null || xs.length < 2 || xs[xs.length - 2] < 0 || xs[xs.length - 1] < 0) {
+      throw new UnsupportedInputException("the matrices' size must be known statically");
+    }
+    int rows = (int) xs[xs.length - 2];
+    int cols = (int) xs[xs.length - 1];
+    boolean[] band = new boolean[rows * cols];
+    for (int i = 0; i < rows; i++) {
+      for (int j = 0; j < cols; j++) {
+        band[i * cols + j] = (lower < 0 || i - j <= lower) && (upper < 0 || j - i <= upper);
+      }
+    }
+    String mask = c.constant(Tensor.ofBools(new long[] {rows, cols}, band));
+    c.output(0, c.emit("Where", List.of(mask, c.in(0), c.scalar(c.dtype(0), 0)), c.dtype(0), xs));
   }
 
   private static String filledLike(MapContext c, double v) {
@@ -509,7 +628,8 @@ final class ArrayMappings {
   private static void gather(MapContext c) {
     long axis = c.op().equals("Gather") ? 0 : c.requireLongs(2, "axis")[0];
     if (c.attrInt("batch_dims", 0) != 0) {
-      throw new UnsupportedInputException("batch_dims != 0 is not supported");
+      gatherBatched(c, axis, c.attrInt("batch_dims", 0));
+      return;
     }
     long[] ps = c.shape(0);
     long[] is = c.shape(1);
@@ -529,6 +649,74 @@ final class ArrayMappings {
       ys = toArray(out);
     }
     c.output(0, c.emit("Gather", List.of(c.in(0), c.in(1)), c.dtype(0), ys, n -> n.attr("axis", axis)));
+  }
+
+  /**
+   * GatherV2 with batch_dims b: ONNX GatherND with batch_dims b on the indices with a trailing axis of 1, which
+   * gathers along the first axis after the batch ones; for a later axis the params' axis is moved there first, and
+   * the gathered dimensions moved back after the params' dimensions between the batch and the axis.
+   */
+  private static void gatherBatched(MapContext c, long axisAttr, long batchAttr) {
+    int pr = c.requireRank(0);
+    int ir = c.requireRank(1);
+    int b = (int) (batchAttr < 0 ? batchAttr + ir : batchAttr);
+    int axis = Shapes.normAxis(axisAttr, pr);
+    if (b < 0 || b > ir || axis < b) {
+      throw new UnsupportedInputException("batch_dims " + batchAttr + " with axis " + axisAttr + " is invalid");
+    }
+    long[] ps = c.shape(0);
+    long[] is = c.shape(1);
+    String params = c.in(0);
+    int[] perm = new int[pr];
+    int k = 0;
+    for (int i = 0; i < b; i++) {
+      perm[k++] = i;
+    }
+    perm[k++] = axis;
+    for (int i = b; i < pr; i++) {
+      if (i != axis) {
+        perm[k++] = i;
+      }
+    }
+    if (axis != b) {
+      params = c.transpose(params, perm);
+    }
+    long[] moved = MapContext.permuted(ps, perm);
+    long[] idxShape = Arrays.copyOf(is, ir + 1);
+    idxShape[ir] = 1;
+    String indices = c.withAxes("Unsqueeze", c.asInt64(1), new long[] {-1}, DType.INT64, idxShape, true, n -> { });
+    // [batch, indices' own dims, params' dims after the batch but the axis]
+    List<Long> gathered = new ArrayList<>();
+    for (int i = 0; i < ir; i++) {
+      gathered.add(is[i]);
+    }
+    for (int i = b + 1; i < pr; i++) {
+      gathered.add(moved[i]);
+    }
+    long[] gs = toArray(gathered);
+    long bd = b;
+    String y = c.emit("GatherND", List.of(params, indices), c.dtype(0), gs, n -> n.attr("batch_dims", bd));
+    if (axis != b) {
+      // the params' dims between the batch and the axis go back in front of the gathered ones
+      int between = axis - b;
+      int own = ir - b;
+      int[] back = new int[gs.length];
+      int j = 0;
+      for (int i = 0; i < b; i++) {
+        back[j++] = i;
+      }
+      for (int i = 0; i < between; i++) {
+        back[j++] = b + own + i;
+      }
+      for (int i = 0; i < own; i++) {
+        back[j++] = b + i;
+      }
+      for (int i = b + own + between; i < gs.length; i++) {
+        back[j++] = i;
+      }
+      y = c.transpose(y, back);
+    }
+    c.output(0, y);
   }
 
   private static void oneHot(MapContext c) {

@@ -58,6 +58,14 @@ final class ElementwiseMappings {
       String q = binary(c, "Div", c.in(0), c.in(1));
       c.output(0, c.emit("Where", List.of(isZero, c.scalar(c.dtype(0), 0), q), c.dtype(0), shape));
     });
+    m.put("MulNoNan", c -> {
+      // 0 wherever y is 0, even where x is NaN or infinite
+      long[] shape = Shapes.broadcast(c.shape(0), c.shape(1));
+      String isZero = c.emit("Equal", List.of(c.in(1), c.scalar(c.dtype(1), 0)), DType.BOOL, c.shape(1));
+      String p = binary(c, "Mul", c.in(0), c.in(1));
+      c.output(0, c.emit("Where", List.of(isZero, c.scalar(c.dtype(0), 0), p), c.dtype(0), shape));
+    });
+    m.put("Atan2", ElementwiseMappings::atan2);
     m.put("FloorDiv", ElementwiseMappings::floorDiv);
     m.put("FloorMod", ElementwiseMappings::floorMod);
     for (String[] p : new String[][] {{"Equal", "Equal"}, {"Less", "Less"}, {"LessEqual", "LessOrEqual"},
@@ -90,6 +98,31 @@ final class ElementwiseMappings {
       OnnxTypes.elemType(to);
       c.output(0, c.cast(c.in(0), to));
     });
+  }
+
+  /**
+   * atan2(y, x) (ONNX has none): atan(y / x), plus pi where x < 0 and y >= 0, minus pi where x < 0 and y < 0; 0
+   * where both are 0 (C's atan2(+0, +0); the signs of zeros are not told apart).
+   */
+  private static void atan2(MapContext c) {
+    DType t = c.dtype(0);
+    if (t != DType.FLOAT && t != DType.DOUBLE) {
+      throw new UnsupportedInputException("Atan2 of " + t + " is not supported");
+    }
+    String y = c.in(0);
+    String x = c.in(1);
+    long[] shape = Shapes.broadcast(c.shape(0), c.shape(1));
+    String zero = c.scalar(t, 0);
+    String a = unary(c, "Atan", binary(c, "Div", y, x));
+    String xNeg = compare(c, "Less", x, zero);
+    String yNeg = compare(c, "Less", y, zero);
+    String pi = c.scalar(t, Math.PI);
+    String minusPi = c.scalar(t, -Math.PI);
+    String turn = c.emit("Where", List.of(yNeg, minusPi, pi), t, c.shape(0));
+    String fixed = c.emit("Where", List.of(xNeg, binary(c, "Add", a, turn), a), t, shape);
+    String bothZero = c.emit("And", List.of(compare(c, "Equal", y, zero), compare(c, "Equal", x, zero)), DType.BOOL,
+        shape);
+    c.output(0, c.emit("Where", List.of(bothZero, zero, fixed), t, shape));
   }
 
   static String unary(MapContext c, String op, String x) {

@@ -92,6 +92,19 @@ final class MapContext {
     return t;
   }
 
+  /**
+   * Input i's integer elements: all of a constant, or those a Pack of partly constant scalars fixed (null where
+   * computed at run time); null when nothing is known.
+   */
+  Long[] knownElements(int i) {
+    Tensor t = constant(i);
+    if (t != null) {
+      return java.util.Arrays.stream(t.toLongs()).boxed().toArray(Long[]::new);
+    }
+    Long[] known = g.knownElements.get(in(i));
+    return known == null ? null : known.clone();
+  }
+
   long[] requireLongs(int i, String what) {
     return requireConstant(i, what).toLongs();
   }

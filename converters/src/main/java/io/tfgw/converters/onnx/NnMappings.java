@@ -266,7 +266,13 @@ final class NnMappings {
 
   private static void convTranspose(MapContext c) {
     boolean nchw = isNchw(c);
-    long[] sizes = c.requireLongs(0, "input_sizes");
+    // the batch may be computed at run time (Keras packs it from the input's Shape); ConvTranspose needs the rest
+    Long[] known = c.knownElements(0);
+    if (known == null || known.length != 4 || known[1] == null || known[2] == null || known[3] == null) {
+      c.requireConstant(0, "input_sizes");
+      throw new UnsupportedInputException("its input_sizes' channel and spatial sizes are not constant");
+    }
+    long[] sizes = java.util.Arrays.stream(known).mapToLong(v -> v == null ? -1 : v).toArray();
     long[] fs = c.shape(1);
     if (fs == null || fs.length != 4) {
       throw new UnsupportedInputException("the filter's shape is not known statically");

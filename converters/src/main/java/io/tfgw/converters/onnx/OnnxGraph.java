@@ -29,6 +29,11 @@ final class OnnxGraph {
   final Map<String, Meta> meta = new LinkedHashMap<>();
   final List<Port> inputs = new ArrayList<>();
   final List<Port> outputs = new ArrayList<>();
+  /**
+   * Integer vectors computed at run time of which some elements are constant (a Pack of the batch size read from
+   * a Shape and fixed sizes, as Keras builds a transposed convolution's output shape); unknown elements are null.
+   */
+  final Map<String, Long[]> knownElements = new LinkedHashMap<>();
   private final Set<String> names = new HashSet<>();
 
   /** A value name not used yet, derived from {@code base}. */

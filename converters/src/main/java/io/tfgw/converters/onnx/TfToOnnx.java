@@ -39,7 +39,8 @@ final class TfToOnnx {
   private static final Map<String, OpMapping> MAPPINGS = new HashMap<>();
   /** Ops that pass their first input through unchanged. */
   private static final Set<String> PASS_THROUGH = Set.of("Identity", "StopGradient", "Snapshot", "CheckNumerics",
-      "EnsureShape", "PreventGradient", "PlaceholderWithDefault", "DebugIdentity");
+      "EnsureShape", "PreventGradient", "PlaceholderWithDefault", "DebugIdentity", "CheckNumericsV2", "RefIdentity",
+      "DeepCopy");
   /** Ops never evaluated at export time: their value differs per run. */
   private static final Set<String> NOT_FOLDED = Set.of("RandomUniform", "RandomUniformInt", "RandomStandardNormal",
       "TruncatedNormal", "Multinomial", "RandomShuffle", "Placeholder", "Switch", "RefSwitch", "Merge", "RefMerge",
@@ -49,6 +50,7 @@ final class TfToOnnx {
     ElementwiseMappings.register(MAPPINGS);
     NnMappings.register(MAPPINGS);
     ArrayMappings.register(MAPPINGS);
+    SegmentMappings.register(MAPPINGS);
   }
 
   /** The TF ops with an ONNX mapping (for the README's table and for checks). */
@@ -81,6 +83,10 @@ final class TfToOnnx {
   }
 
   OnnxGraph convert(List<Port> inputs, List<Port> outputs) {
+    Set<String> kept = new HashSet<>();
+    inputs.forEach(p -> kept.add(TensorRef.parse(p.tensor()).tensorName()));
+    outputs.forEach(p -> kept.add(TensorRef.parse(p.tensor()).tensorName()));
+    AtrousConvolutions.fold(nodes, kept);
     for (Port p : inputs) {
       g.reserve(p.name());
       values.put(p.tensor(), p.name());
@@ -99,7 +105,8 @@ final class TfToOnnx {
         problem(n, e.getMessage());
       } catch (WrongInputException e) {
         throw e;
-      } catch (TfgwException | IllegalArgumentException | IllegalStateException | IndexOutOfBoundsException e) {
+      } catch (TfgwException | IllegalArgumentException | IllegalStateException | IndexOutOfBoundsException
+          | ArithmeticException e) {
         problem(n, e.getMessage());
       }
     }

@@ -18,8 +18,8 @@ import java.util.Set;
  * each op is wrapped in a Transpose pair (the runtime's Conv2D and pooling are NHWC). Only 2-D (4-D tensor) forms.
  */
 final class NchwOps {
-  static final Set<String> SUPPORTED = Set.of("Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",
-      "LRN", "Resize", "Upsample");
+  static final Set<String> SUPPORTED = Set.of("Conv", "ConvTranspose", "MaxPool", "AveragePool", "GlobalAveragePool",
+      "GlobalMaxPool", "LRN", "Resize", "Upsample");
 
   private static final int[] TO_NHWC = {0, 2, 3, 1};
   private static final int[] TO_NCHW = {0, 3, 1, 2};
@@ -29,6 +29,7 @@ final class NchwOps {
   static List<Value> map(NodeContext c) {
     return switch (c.node.getOpType()) {
       case "Conv" -> List.of(conv(c));
+      case "ConvTranspose" -> List.of(convTranspose(c));
       case "MaxPool", "AveragePool" -> pool(c);
       case "GlobalAveragePool", "GlobalMaxPool" -> List.of(globalPool(c));
       case "LRN" -> List.of(lrn(c));
@@ -128,6 +129,81 @@ final class NchwOps {
             dilations, pads);
       }
       y = c.concat(t, 3, parts);
+    }
+    if (c.has(2)) {
+      y = c.add(c.nd("BiasAdd", y, c.in(2).ref()).putAttr("T", type(t)).putAttr("data_format", str("NHWC")));
+    }
+    return new Value(c.transpose(y, t, TO_NCHW), t, 4);
+  }
+
+  /**
+   * ConvTranspose 2-D (group 1, no dilations) as TF's Conv2DBackpropInput: the full transposed convolution (VALID,
+   * {@code (in - 1) * stride + k} pixels, the batch read from the input at run time), then ONNX's pads cut from it
+   * and output_padding added as zeros past its end (no input pixel reaches there), then the bias.
+   */
+  private static Value convTranspose(NodeContext c) {
+    Value x = c.in(0);
+    require4d(c, x);
+    long[] wDims = c.staticDims(1);
+    if (wDims == null || wDims.length != 4) {
+      throw c.unsupported("a weight whose 4-D shape is not known (only 1-D and 2-D transposed convolutions are "
+          + "mapped)");
+    }
+    if (c.attrInt("group", 1) != 1) {
+      throw c.unsupported("group " + c.attrInt("group", 1) + " (TF's Conv2DBackpropInput has no groups)");
+    }
+    long[] dilations = attr2(c, "dilations");
+    if (dilations[0] != 1 || dilations[1] != 1) {
+      throw c.unsupported("dilations (TF's CPU Conv2DBackpropInput has none)");
+    }
+    String autoPad = c.attrString("auto_pad", "NOTSET");
+    if (!autoPad.equals("NOTSET") && !autoPad.equals("VALID") || c.hasAttr("output_shape")) {
+      throw c.unsupported("auto_pad " + autoPad + (c.hasAttr("output_shape") ? " with output_shape" : "")
+          + " (explicit pads are mapped)");
+    }
+    long[] hw = staticHw(c, 0);
+    if (hw == null) {
+      throw c.unsupported("an input whose height and width are not known (the output size must be constant)");
+    }
+    DType t = x.dtype();
+    long[] strides = attr2(c, "strides");
+    long[] kernel = {wDims[2], wDims[3]};
+    long[] outPad = c.attrInts("output_padding") == null ? new long[2] : c.attrInts("output_padding");
+    long[] p = c.attrInts("pads") == null || autoPad.equals("VALID") ? new long[4] : c.attrInts("pads");
+    if (outPad.length != 2 || p.length != 4) {
+      throw c.unsupported("output_padding of length " + outPad.length + " or pads of length " + p.length
+          + " (2-D needs 2 and 4)");
+    }
+    long outChannels = wDims[1];
+    long[] full = new long[2];
+    long[] out = new long[2];
+    for (int k = 0; k < 2; k++) {
+      full[k] = (hw[k] - 1) * strides[k] + kernel[k];
+      out[k] = full[k] + outPad[k] - p[k] - p[k + 2];
+    }
+    String xNhwc = c.transpose(x.ref(), t, TO_NHWC);
+    // ONNX weights are [C_in, M, kH, kW]; the backprop's filter is the forward conv's [kH, kW, M, C_in]
+    String filter = c.transpose(c.in(1).ref(), t, 2, 3, 1, 0);
+    String batch = c.sliceVector(c.shapeOf(x.ref(), t), DType.INT64, 0, 1, false);
+    String sizes = c.cast(c.concat(DType.INT64, 0, batch, c.constLongs(full[0], full[1], outChannels)), DType.INT64,
+        DType.INT32);
+    String y = c.add(c.nd("Conv2DBackpropInput", sizes, filter, xNhwc).putAttr("T", type(t))
+        .putAttr("strides", ints(1, strides[0], strides[1], 1)).putAttr("dilations", ints(1, 1, 1, 1))
+        .putAttr("padding", str("VALID")).putAttr("data_format", str("NHWC")).putAttr("use_cudnn_on_gpu", b(true)));
+    // cut the pads (as far as the full result reaches), then zeros for what output_padding adds past it
+    long[] keep = new long[2];
+    long[] zeros = new long[2];
+    for (int k = 0; k < 2; k++) {
+      keep[k] = Math.min(out[k], full[k] - p[k]);
+      zeros[k] = out[k] - keep[k];
+    }
+    if (p[0] != 0 || p[1] != 0 || keep[0] != full[0] || keep[1] != full[1]) {
+      y = c.add(c.nd("Slice", y, c.constLongs(0, p[0], p[1], 0), c.constLongs(-1, keep[0], keep[1], -1))
+          .putAttr("T", type(t)).putAttr("Index", type(DType.INT64)));
+    }
+    if (zeros[0] != 0 || zeros[1] != 0) {
+      y = c.add(c.nd("PadV2", y, c.constIntMatrix(new int[][] {{0, 0}, {0, (int) zeros[0]}, {0, (int) zeros[1]},
+          {0, 0}}), c.scalar(t, 0)).putAttr("T", type(t)).putAttr("Tpaddings", type(DType.INT32)));
     }
     if (c.has(2)) {
       y = c.add(c.nd("BiasAdd", y, c.in(2).ref()).putAttr("T", type(t)).putAttr("data_format", str("NHWC")));
@@ -302,6 +378,10 @@ final class NchwOps {
     int scalesInput = upsample || c.opset < 11 ? 1 : 2;
     if (!upsample && c.opset >= 11 && c.has(3)) {
       long[] sizes = c.constIn(3, "sizes").toLongs();
+      if (coords.equals("pytorch_half_pixel") && (sizes[2] == 1 || sizes[3] == 1)) {
+        // an output of length 1 samples input pixel 0 there, where TF's half-pixel centres sample the middle
+        throw c.unsupported("pytorch_half_pixel with an output size of 1");
+      }
       size = c.constInts((int) sizes[2], (int) sizes[3]);
     } else {
       float[] scales;
@@ -315,6 +395,21 @@ final class NchwOps {
         throw c.unsupported("scales other than [1, 1, h, w]");
       }
       long[] hw = staticHw(c, 0);
+      // ONNX maps coordinates by the given scale, TF by the ratio of the sizes: the same only when the scaled size
+      // is whole (and, for pytorch_half_pixel, when no output length is 1)
+      for (int k = 0; k < 2; k++) {
+        double scaled = hw == null ? Double.NaN : hw[k] * (double) scales[2 + k];
+        boolean whole = hw != null ? scaled == Math.floor(scaled) : scales[2 + k] == Math.floor(scales[2 + k])
+            && scales[2 + k] >= 1;
+        if (!whole) {
+          throw c.unsupported("scale " + scales[2 + k] + (hw == null ? " on an input of unknown size"
+              : " of size " + hw[k]) + " (ONNX maps coordinates by the scale, TF by the ratio of whole sizes; "
+              + "give sizes instead)");
+        }
+        if (coords.equals("pytorch_half_pixel") && (hw == null ? scales[2 + k] < 2 : scaled == 1)) {
+          throw c.unsupported("pytorch_half_pixel where an output size may be 1");
+        }
+      }
       if (hw != null) {
         size = c.constInts((int) Math.floor(hw[0] * scales[2]), (int) Math.floor(hw[1] * scales[3]));
       } else {

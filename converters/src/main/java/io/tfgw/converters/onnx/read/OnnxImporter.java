@@ -41,8 +41,8 @@ public final class OnnxImporter {
   private OnnxImporter() {}
 
   public static Imported importModel(OnnxFile file) {
-    GraphProto graph = file.model().getGraph();
     long opset = file.opset();
+    GraphProto graph = Spatial1d.lift(file.model().getGraph(), opset);
     checkMappable(file, graph);
     TfGraphBuilder g = new TfGraphBuilder();
     Map<String, Value> values = new HashMap<>();

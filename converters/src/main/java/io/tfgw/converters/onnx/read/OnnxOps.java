@@ -356,7 +356,7 @@ final class OnnxOps {
     Value a = c.in(0);
     Value y = c.in(1);
     if (a.rank() == 1 || y.rank() == 1) {
-      throw c.unsupported("a 1-D operand (numpy's vector matmul)");
+      return vectorMatmul(c, a, y);
     }
     if (a.rank() == 2 && y.rank() == 2) {
       return new Value(c.add(c.nd("MatMul", a.ref(), y.ref()).putAttr("T", type(a.dtype()))
@@ -364,6 +364,42 @@ final class OnnxOps {
     }
     return new Value(c.add(c.nd("BatchMatMulV2", a.ref(), y.ref()).putAttr("T", type(a.dtype()))
         .putAttr("adj_x", b(false)).putAttr("adj_y", b(false))), a.dtype(), broadcastRank(a, y));
+  }
+
+  /**
+   * numpy's matmul with a 1-D operand: a vector first is a row [1, k], a vector second a column [k, 1]; the
+   * dimension added is removed from the product (both vectors: a scalar).
+   */
+  private static Value vectorMatmul(NodeContext c, Value a, Value y) {
+    if (a.rank() < 0 || y.rank() < 0) {
+      throw c.unsupported("a 1-D operand with another of unknown rank");
+    }
+    DType t = a.dtype();
+    String left = a.rank() == 1 ? expand(c, a, 0) : a.ref();
+    String right = y.rank() == 1 ? expand(c, y, 1) : y.ref();
+    int la = Math.max(a.rank(), 2);
+    int ly = Math.max(y.rank(), 2);
+    String product = la == 2 && ly == 2
+        ? c.add(c.nd("MatMul", left, right).putAttr("T", type(t)).putAttr("transpose_a", b(false))
+            .putAttr("transpose_b", b(false)))
+        : c.add(c.nd("BatchMatMulV2", left, right).putAttr("T", type(t)).putAttr("adj_x", b(false))
+            .putAttr("adj_y", b(false)));
+    int rank = Math.max(la, ly);
+    List<Long> squeeze = new ArrayList<>();
+    if (a.rank() == 1) {
+      squeeze.add((long) rank - 2);
+    }
+    if (y.rank() == 1) {
+      squeeze.add((long) rank - 1);
+    }
+    String r = c.add(c.nd("Squeeze", product).putAttr("T", type(t)).putAttr("squeeze_dims",
+        ints(squeeze.stream().mapToLong(Long::longValue).toArray())));
+    return new Value(r, t, rank - squeeze.size());
+  }
+
+  private static String expand(NodeContext c, Value v, long axis) {
+    return c.add(c.nd("ExpandDims", v.ref(), c.g.constant(c.base() + "/dim", Tensor.scalar(axis)))
+        .putAttr("T", type(v.dtype())).putAttr("Tdim", type(DType.INT64)));
   }
 
   private static List<Value> batchNorm(NodeContext c) {
@@ -664,9 +700,58 @@ final class OnnxOps {
           .putAttr("T", type(x.dtype())).putAttr("Tpaddings", type(DType.INT32)));
       case "reflect" -> c.add(c.nd("MirrorPad", x.ref(), paddings).putAttr("T", type(x.dtype()))
           .putAttr("Tpaddings", type(DType.INT32)).putAttr("mode", str("REFLECT")));
-      default -> throw c.unsupported("mode '" + mode + "' (constant and reflect are mapped)");
+      case "edge" -> edgePad(c, x, rows);
+      default -> throw c.unsupported("mode '" + mode + "' (constant, reflect and edge are mapped)");
     };
     return new Value(r, x.dtype(), rank);
+  }
+
+  /**
+   * Pad mode edge (TF has no such MirrorPad mode): axis by axis, the first and last slices along the axis tiled
+   * {@code before} and {@code after} times around the input. Slices are taken with masks, so no size need be known.
+   */
+  private static String edgePad(NodeContext c, Value x, int[][] rows) {
+    int rank = rows.length;
+    String y = x.ref();
+    for (int k = 0; k < rank; k++) {
+      if (rows[k][0] == 0 && rows[k][1] == 0) {
+        continue;
+      }
+      List<String> parts = new ArrayList<>();
+      int others = ((1 << rank) - 1) & ~(1 << k);
+      if (rows[k][0] > 0) {
+        parts.add(tileAlong(c, x.dtype(), edgeSlice(c, x.dtype(), y, rank, k, 0, 1, others, others), rank, k,
+            rows[k][0]));
+      }
+      parts.add(y);
+      if (rows[k][1] > 0) {
+        parts.add(tileAlong(c, x.dtype(), edgeSlice(c, x.dtype(), y, rank, k, -1, 0, others, (1 << rank) - 1), rank,
+            k, rows[k][1]));
+      }
+      y = c.concat(x.dtype(), k, parts.toArray(String[]::new));
+    }
+    return y;
+  }
+
+  private static String edgeSlice(NodeContext c, DType t, String x, int rank, int axis, long begin, long end,
+      int beginMask, int endMask) {
+    long[] b = new long[rank];
+    long[] e = new long[rank];
+    long[] s = new long[rank];
+    java.util.Arrays.fill(s, 1);
+    b[axis] = begin;
+    e[axis] = end;
+    return c.add(c.nd("StridedSlice", x, c.constLongs(b), c.constLongs(e), c.constLongs(s)).putAttr("T", type(t))
+        .putAttr("Index", type(DType.INT64)).putAttr("begin_mask", i(beginMask)).putAttr("end_mask", i(endMask))
+        .putAttr("ellipsis_mask", i(0)).putAttr("new_axis_mask", i(0)).putAttr("shrink_axis_mask", i(0)));
+  }
+
+  private static String tileAlong(NodeContext c, DType t, String x, int rank, int axis, int times) {
+    long[] multiples = new long[rank];
+    java.util.Arrays.fill(multiples, 1);
+    multiples[axis] = times;
+    return c.add(c.nd("Tile", x, c.constLongs(multiples)).putAttr("T", type(t))
+        .putAttr("Tmultiples", type(DType.INT64)));
   }
 
   private static Value reduce(NodeContext c, String op) {
@@ -720,14 +805,22 @@ final class OnnxOps {
     return new Value(r, DType.INT64, rank);
   }
 
+  /**
+   * TopK as TF's TopKV2, which works on the last axis and takes the largest: another axis is transposed to the end
+   * and back (swapping two axes is its own inverse), the smallest of floats are the largest of their negation (ties
+   * keep the lower index first either way, as ONNX asks).
+   */
   private static List<Value> topK(NodeContext c) {
     Value x = c.in(0);
-    if (c.attrInt("largest", 1) == 0) {
-      throw c.unsupported("largest 0 (TF's TopKV2 takes the largest)");
+    boolean largest = c.attrInt("largest", 1) != 0;
+    if (!largest && !x.dtype().isFloating()) {
+      throw c.unsupported("largest 0 on " + x.dtype() + " (only floats can be negated without overflow)");
     }
     long axis = c.attrInt("axis", -1);
-    if (!(axis == -1 || x.rank() >= 0 && axis == x.rank() - 1)) {
-      throw c.unsupported("axis " + axis + " (TF's TopKV2 works on the last axis)");
+    int rank = x.rank();
+    boolean last = axis == -1 || rank >= 0 && axis == rank - 1;
+    if (!last && rank < 0) {
+      throw c.unsupported("axis " + axis + " of an input of unknown rank (TF's TopKV2 works on the last axis)");
     }
     String k;
     if (c.opset < 10) {
@@ -737,10 +830,33 @@ final class OnnxOps {
       k = c.cast(c.reshape(kv.ref(), kv.dtype(), c.g.constant(c.base() + "/scalar_shape",
           Tensor.ofLongs(new long[] {0})), DType.INT64), kv.dtype(), DType.INT32);
     }
-    String topk = c.add(c.nd("TopKV2", x.ref(), k).putAttr("T", type(x.dtype()))
+    int[] swap = null;
+    String in = x.ref();
+    if (!last) {
+      int a = (int) (axis < 0 ? axis + rank : axis);
+      if (a < 0 || a >= rank) {
+        throw c.unsupported("axis " + axis + " of a " + rank + "-D input");
+      }
+      swap = new int[rank];
+      for (int i = 0; i < rank; i++) {
+        swap[i] = i;
+      }
+      swap[a] = rank - 1;
+      swap[rank - 1] = a;
+      in = c.transpose(in, x.dtype(), swap);
+    }
+    if (!largest) {
+      in = c.op("Neg", x.dtype(), in);
+    }
+    String topk = c.add(c.nd("TopKV2", in, k).putAttr("T", type(x.dtype()))
         .putAttr("sorted", b(true)));
+    String values = largest ? topk : c.op("Neg", x.dtype(), topk);
     String indices = c.cast(topk + ":1", DType.INT32, DType.INT64);
-    return List.of(new Value(topk, x.dtype(), x.rank()), new Value(indices, DType.INT64, x.rank()));
+    if (swap != null) {
+      values = c.transpose(values, x.dtype(), swap);
+      indices = c.transpose(indices, DType.INT64, swap);
+    }
+    return List.of(new Value(values, x.dtype(), x.rank()), new Value(indices, DType.INT64, x.rank()));
   }
 
   private static List<Value> split(NodeContext c) {
@@ -750,7 +866,11 @@ final class OnnxOps {
     long[] sizes = c.opset < 13 ? c.attrInts("split") : c.has(1) ? c.constIn(1, "split").toLongs() : null;
     String axisConst = c.g.constant(c.base() + "/axis", Tensor.scalar((int) axis));
     String r;
-    if (sizes == null) {
+    if (sizes == null && c.opset >= 18 && c.attrInt("num_outputs", 0) > 0) {
+      // opset 18's num_outputs may split unevenly: ceil(size / n) each, the last one what remains
+      r = c.add(c.nd("SplitV", x.ref(), unevenSplitSizes(c, x, axis, n), axisConst).putAttr("T", type(x.dtype()))
+          .putAttr("Tlen", type(DType.INT64)).putAttr("num_split", i(n)));
+    } else if (sizes == null) {
       r = c.add(c.nd("Split", axisConst, x.ref()).putAttr("T", type(x.dtype())).putAttr("num_split", i(n)));
     } else {
       r = c.add(c.nd("SplitV", x.ref(), c.constLongs(sizes), axisConst).putAttr("T", type(x.dtype()))
@@ -761,6 +881,25 @@ final class OnnxOps {
       out.add(new Value(k == 0 ? r : r + ":" + k, x.dtype(), x.rank()));
     }
     return out;
+  }
+
+  /** {@code [c, .., c, size - (n - 1) c]} with {@code c = ceil(size / n)}, computed from the input's shape. */
+  private static String unevenSplitSizes(NodeContext c, Value x, long axis, int n) {
+    if (axis < 0 && x.rank() < 0) {
+      throw c.unsupported("a negative axis of an input of unknown rank");
+    }
+    long a = axis < 0 ? axis + x.rank() : axis;
+    if (n < 1) {
+      throw c.unsupported("a Split without outputs");
+    }
+    String size = c.sliceVector(c.shapeOf(x.ref(), x.dtype()), DType.INT64, a, a + 1, false);
+    String part = c.op("FloorDiv", DType.INT64, c.op("AddV2", DType.INT64, size, c.constLongs(n - 1)),
+        c.constLongs(n));
+    String last = c.op("Sub", DType.INT64, size, c.op("Mul", DType.INT64, part, c.constLongs(n - 1)));
+    String[] parts = new String[n];
+    java.util.Arrays.fill(parts, part);
+    parts[n - 1] = last;
+    return c.concat(DType.INT64, 0, parts);
   }
 
   /** ONNX element types by name, for messages. */
