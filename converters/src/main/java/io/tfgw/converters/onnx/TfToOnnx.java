@@ -49,6 +49,7 @@ final class TfToOnnx {
     ElementwiseMappings.register(MAPPINGS);
     NnMappings.register(MAPPINGS);
     ArrayMappings.register(MAPPINGS);
+    TensorListMappings.register(MAPPINGS);
   }
 
   /** The TF ops with an ONNX mapping (for the README's table and for checks). */
@@ -58,13 +59,14 @@ final class TfToOnnx {
     ops.add("IdentityN");
     ops.add("Const");
     ops.add("Placeholder");
+    ops.addAll(FunctionalControlFlow.OPS);
     return ops;
   }
 
   private final GraphDef graph;
   private final Map<String, Supplier<TensorData>> lazy;
   private final int opset;
-  private final OnnxGraph g = new OnnxGraph();
+  private final OnnxGraph g;
   private final Map<String, NodeDef> nodes = new LinkedHashMap<>();
   /** TF tensor name ({@code node:i}) to ONNX value name. */
   private final Map<String, String> values = new HashMap<>();
@@ -72,12 +74,46 @@ final class TfToOnnx {
   private final Map<String, List<String>> problems = new LinkedHashMap<>();
 
   TfToOnnx(Freezer.Lazy frozen, int opset) {
-    this.graph = frozen.graph();
-    this.lazy = frozen.variables();
+    this(frozen.graph(), frozen.variables(), opset, new OnnxGraph());
+  }
+
+  private TfToOnnx(GraphDef graph, Map<String, Supplier<TensorData>> lazy, int opset, OnnxGraph g) {
+    this.graph = graph;
+    this.lazy = lazy;
     this.opset = opset;
+    this.g = g;
     for (NodeDef n : graph.getNodeList()) {
       nodes.put(n.getName(), n);
     }
+  }
+
+  /**
+   * Maps a function's body (as a graph of its own, see {@link FunctionalControlFlow}) into {@code into}, a graph
+   * or subgraph being built: the tensors in {@code bound} are already ONNX values there (the function's
+   * arguments); returns the ONNX values of {@code outputs}. Nodes without a mapping are all named in one exception.
+   */
+  static List<String> convertInto(GraphDef graph, OnnxGraph into, int opset, Map<String, String> bound,
+      List<String> outputs, String what) {
+    TfToOnnx t = new TfToOnnx(graph, Map.of(), opset, into);
+    List<Port> ins = new ArrayList<>();
+    bound.forEach((tensor, value) -> {
+      t.values.put(tensor, value);
+      ins.add(new Port(value, tensor, null, null, null));
+    });
+    List<Port> outs = outputs.stream().map(o -> new Port(o, o, null, null, null)).toList();
+    t.convertNodes(ins, outs);
+    if (!t.problems.isEmpty()) {
+      throw new UnsupportedInputException(what + ": " + t.describeNodes());
+    }
+    List<String> result = new ArrayList<>();
+    for (String o : outputs) {
+      String v = t.values.get(o);
+      if (v == null) {
+        throw new UnsupportedInputException(what + ": its result " + o + " has no value");
+      }
+      result.add(v);
+    }
+    return result;
   }
 
   OnnxGraph convert(List<Port> inputs, List<Port> outputs) {
@@ -90,19 +126,7 @@ final class TfToOnnx {
     for (Port p : outputs) {
       g.reserve(p.name());
     }
-    Map<String, Set<Integer>> used = usedOutputs(outputs);
-    for (String name : order(outputs, inputs)) {
-      NodeDef n = nodes.get(name);
-      try {
-        convertNode(n, used.getOrDefault(name, Set.of()));
-      } catch (UnsupportedInputException e) {
-        problem(n, e.getMessage());
-      } catch (WrongInputException e) {
-        throw e;
-      } catch (TfgwException | IllegalArgumentException | IllegalStateException | IndexOutOfBoundsException e) {
-        problem(n, e.getMessage());
-      }
-    }
+    convertNodes(inputs, outputs);
     if (!problems.isEmpty()) {
       throw new UnsupportedInputException(describeProblems());
     }
@@ -116,6 +140,10 @@ final class TfToOnnx {
     for (Port p : outputs) {
       String v = values.get(p.tensor());
       OnnxGraph.Meta m = g.meta(v);
+      if (m.sequence()) {
+        throw new UnsupportedInputException("Output '" + p.name() + "' (" + p.tensor() + ") is a TensorList; "
+            + "export the tensor stacked from it (TensorListStack) instead. Nothing was written.");
+      }
       long[] shape = p.shape() != null ? p.shape() : m.shape() != null ? m.shape() : declaredOutputShape(p.tensor());
       DType dtype = m.dtype();
       // graph outputs carry the names the source gives them
@@ -126,6 +154,22 @@ final class TfToOnnx {
     return g;
   }
 
+  private void convertNodes(List<Port> inputs, List<Port> outputs) {
+    Map<String, Set<Integer>> used = usedOutputs(outputs);
+    for (String name : order(outputs, inputs)) {
+      NodeDef n = nodes.get(name);
+      try {
+        convertNode(n, used.getOrDefault(name, Set.of()));
+      } catch (UnsupportedInputException e) {
+        problem(n, e.getMessage());
+      } catch (WrongInputException e) {
+        throw e;
+      } catch (TfgwException | IllegalArgumentException | IllegalStateException | IndexOutOfBoundsException e) {
+        problem(n, e.getMessage());
+      }
+    }
+  }
+
   private void problem(NodeDef n, String why) {
     failed.add(n.getName());
     problems.computeIfAbsent(n.getOp(), k -> new ArrayList<>()).add("'" + n.getName() + "'"
@@ -133,6 +177,13 @@ final class TfToOnnx {
   }
 
   private String describeProblems() {
+    return describeNodes() + " Nothing was written. "
+        + "The ops tfgw maps are listed in the README's ONNX section; export outputs that avoid these nodes with "
+        + "--outputs, or cut the graph before them with --inputs.";
+  }
+
+  /** The nodes that cannot be exported, grouped by op. */
+  private String describeNodes() {
     List<String> parts = new ArrayList<>();
     int count = 0;
     for (Map.Entry<String, List<String>> e : problems.entrySet()) {
@@ -142,9 +193,7 @@ final class TfToOnnx {
           + (e.getValue().size() > shown.size() ? " and " + (e.getValue().size() - shown.size()) + " more" : "")
           + ")");
     }
-    return count + " node(s) cannot be exported to ONNX: " + String.join("; ", parts) + ". Nothing was written. "
-        + "The ops tfgw maps are listed in the README's ONNX section; export outputs that avoid these nodes with "
-        + "--outputs, or cut the graph before them with --inputs.";
+    return count + " node(s) cannot be exported to ONNX: " + String.join("; ", parts) + ".";
   }
 
   /** Which outputs of each node are consumed (or exported), so multi-output nodes bind what matters. */
@@ -250,7 +299,7 @@ final class TfToOnnx {
       if (failed.contains(r.node())) {
         failed.add(name); // a consequence of a node already reported; still named if it has no mapping itself
         if (!MAPPINGS.containsKey(n.getOp()) && !PASS_THROUGH.contains(n.getOp()) && !n.getOp().equals("IdentityN")
-            && !n.getOp().equals("Const")) {
+            && !n.getOp().equals("Const") && !FunctionalControlFlow.OPS.contains(n.getOp())) {
           problem(n, "");
         }
         return;
@@ -286,7 +335,8 @@ final class TfToOnnx {
     }) && fold(n, ins, usedOutputs)) {
       return;
     }
-    OpMapping mapping = MAPPINGS.get(n.getOp());
+    OpMapping mapping = FunctionalControlFlow.OPS.contains(n.getOp())
+        ? c -> new FunctionalControlFlow(graph.getLibrary(), opset).map(c) : MAPPINGS.get(n.getOp());
     if (mapping == null) {
       problem(n, "");
       return;
@@ -300,6 +350,8 @@ final class TfToOnnx {
       count = n.getOp().equals("FusedBatchNormV3") ? 6 : 5;
     } else if (n.getOp().equals("TopKV2")) {
       count = 2;
+    } else if (FunctionalControlFlow.OPS.contains(n.getOp())) {
+      count = FunctionalControlFlow.outputCount(n);
     }
     MapContext c = new MapContext(n, g, opset, ins, count);
     mapping.map(c);
@@ -344,6 +396,7 @@ final class TfToOnnx {
     }
     copy.setName("__folded");
     mini.addNode(copy);
+    mini.setLibrary(graph.getLibrary()); // a While or If of constants runs its functions
     List<Integer> outs = new ArrayList<>(usedOutputs.isEmpty() ? Set.of(0) : usedOutputs);
     List<String> fetches = outs.stream().map(i -> "__folded:" + i).toList();
     List<Tensor> results;
