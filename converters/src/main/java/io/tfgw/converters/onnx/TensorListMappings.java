@@ -59,21 +59,28 @@ final class TensorListMappings {
   }
 
   /**
-   * A list of {@code num_elements} placeholders: scalars of the element type, each replaced by the
-   * {@code TensorListSetItem} that writes it (reading an element never written is TF's error, so their value is
-   * never seen).
+   * A list of {@code num_elements} zeros of the declared element shape, as TF's reserved list reads (an element
+   * never written stacks as zeros). A dimension TF does not know yet is 1 here: every such element is replaced by
+   * the {@code TensorListSetItem} that writes it before TF could read it; with no rank declared the placeholders
+   * are scalars.
    */
   private static void reserve(MapContext c) {
     requireOpset(c);
     DType dtype = c.attrType("element_dtype");
     OnnxTypes.elemType(dtype);
-    String count = c.asInt64(1);
-    String shape = c.emit("Reshape", List.of(count, c.int64s(1)), DType.INT64, new long[] {1});
+    long[] element = declaredElementShape(c, 0);
+    String count = c.emit("Reshape", List.of(c.asInt64(1), c.int64s(1)), DType.INT64, new long[] {1});
+    long[] known = element == null ? new long[0] : java.util.Arrays.stream(element).map(d -> d < 0 ? 1 : d).toArray();
+    String shape = known.length == 0 ? count : c.emit("Concat", List.of(count, c.int64s(known)), DType.INT64,
+        new long[] {known.length + 1}, n -> n.attr("axis", 0L));
+    long[] flatShape = new long[known.length + 1];
+    flatShape[0] = -1;
+    System.arraycopy(known, 0, flatShape, 1, known.length);
     io.tfgw.proto.onnx.TensorProto zero = OnnxWriter.tensorProto("value", ConstValue.of(zeros(dtype)));
-    String flat = c.emit("ConstantOfShape", List.of(shape), dtype, new long[] {-1}, n -> n.attrs.put("value",
+    String flat = c.emit("ConstantOfShape", List.of(shape), dtype, flatShape, n -> n.attrs.put("value",
         AttributeProto.newBuilder().setName("value").setType(AttributeProto.AttributeType.TENSOR).setT(zero)
             .build()));
-    c.output(0, sequence(c, "SplitToSequence", List.of(flat), dtype, declaredElementShape(c, 0), n -> {
+    c.output(0, sequence(c, "SplitToSequence", List.of(flat), dtype, element, n -> {
       n.attr("axis", 0L);
       n.attr("keepdims", 0L);
     }));
@@ -140,10 +147,16 @@ final class TensorListMappings {
       shape[0] = c.attrInt("num_elements", -1);
       System.arraycopy(element, 0, shape, 1, element.length);
     }
-    c.output(0, c.emit("ConcatFromSequence", List.of(c.in(0)), m.dtype(), shape, n -> {
+    String stacked = c.emit("ConcatFromSequence", List.of(c.in(0)), m.dtype(), shape, n -> {
       n.attr("axis", 0L);
       n.attr("new_axis", 1L);
-    }));
+    });
+    if (m.shape() == null && shape != null && java.util.Arrays.stream(shape).filter(d -> d < 0).count() <= 1) {
+      // The list was reserved without an element rank, so ONNX's shape inference takes its elements for the
+      // scalar placeholders; this Reshape (no change at run time) tells it the rank TF knows at the stack.
+      stacked = c.emit("Reshape", List.of(stacked, c.int64s(shape)), m.dtype(), shape);
+    }
+    c.output(0, stacked);
   }
 
   private static void length(MapContext c) {
