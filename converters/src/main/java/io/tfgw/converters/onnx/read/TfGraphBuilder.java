@@ -37,6 +37,11 @@ final class TfGraphBuilder {
     return graph.build();
   }
 
+  /** Adds a function (a Loop body, an If branch) to the graph's library. */
+  void addFunction(io.tfgw.proto.FunctionDef f) {
+    graph.getLibraryBuilder().addFunction(f);
+  }
+
   /** Reserves a name (graph inputs and outputs are named first, so they keep their ONNX names). */
   String reserve(String base) {
     String name = unique(sanitize(base));
