@@ -100,8 +100,8 @@ final class FunctionalControlFlow {
       body.inputs.add(new OnnxGraph.Port(v, m.dtype(), m.shape(), null));
       args.add(v);
     }
-    List<String> next = TfToOnnx.convertInto(bodyGraph, body, opset, bindings(scope, args), results(scope,
-        bodyGraph, n), "its body function '" + bodyFn.getName() + "'");
+    List<String> next = TfToOnnx.convertInto(bodyGraph, body, opset, bindings(scope, args), results(scope, n),
+        "its body function '" + bodyFn.getName() + "'");
     List<String> nextArgs = new ArrayList<>();
     for (int k = 0; k < n; k++) {
       nextArgs.add(invariant[k] ? c.in(k) : next.get(k));
@@ -283,7 +283,7 @@ final class FunctionalControlFlow {
   /** Maps a call of {@code fn} on ONNX values {@code args} into {@code into}; returns its results there. */
   private List<String> call(NameAttrList fn, String scope, List<String> args, OnnxGraph into, String what) {
     GraphDef graph = functionGraph(fn, scope, args.size());
-    return TfToOnnx.convertInto(graph, into, opset, bindings(scope, args), results(scope, graph,
+    return TfToOnnx.convertInto(graph, into, opset, bindings(scope, args), results(scope,
         signature(fn).getOutputArgCount()), what + " '" + fn.getName() + "'");
   }
 
@@ -345,7 +345,7 @@ final class FunctionalControlFlow {
     return bound;
   }
 
-  private static List<String> results(String scope, GraphDef graph, int count) {
+  private static List<String> results(String scope, int count) {
     List<String> outs = new ArrayList<>();
     for (int k = 0; k < count; k++) {
       outs.add(scope + ":" + k);

@@ -240,7 +240,8 @@ final class ControlFlowImport {
     List<Value> args(List<Value> passed) {
       List<Value> out = new ArrayList<>();
       for (Value v : passed) {
-        String name = g.add(g.node("arg" + args.size(), "Placeholder").putAttr("dtype", TfGraphBuilder.type(v.dtype())));
+        String name = g.add(g.node("arg" + args.size(), "Placeholder")
+            .putAttr("dtype", TfGraphBuilder.type(v.dtype())));
         args.add(name);
         argTypes.add(v.dtype());
         out.add(new Value(name, v.dtype(), v.rank()));

@@ -112,7 +112,8 @@ public final class OnnxImporter {
           continue;
         }
         if (k >= outs.size() || outs.get(k) == null) {
-          throw new UnsupportedInputException(c.where() + ": output " + k + " ('" + n.getOutput(k) + "') is not mapped");
+          throw new UnsupportedInputException(c.where() + ": output " + k + " ('" + n.getOutput(k)
+              + "') is not mapped");
         }
         Value v = outs.get(k);
         long[] d = declared.get(n.getOutput(k));
