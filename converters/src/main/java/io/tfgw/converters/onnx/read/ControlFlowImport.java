@@ -226,7 +226,7 @@ final class ControlFlowImport {
 
   /** A function being built: its arguments as Placeholders of a graph of its own, then the FunctionDef. */
   private static final class Body {
-    final TfGraphBuilder g = new TfGraphBuilder();
+    final TfGraphBuilder g;
     final Map<String, Value> values = new HashMap<>();
     private final NodeContext outer;
     private final List<String> args = new ArrayList<>();
@@ -234,6 +234,7 @@ final class ControlFlowImport {
 
     Body(NodeContext outer) {
       this.outer = outer;
+      this.g = outer.g.nested();
     }
 
     /** One argument per value passed in, typed as it. */
@@ -426,7 +427,7 @@ final class ControlFlowImport {
   }
 
   private static String functionName(NodeContext c, String part) {
-    return c.g.reserve(c.base() + "_" + part).replace('/', '_');
+    return c.g.functionName(c.base() + "_" + part);
   }
 
   private static String scalar(TfGraphBuilder g, String ref, DType t, String name) {
