@@ -41,7 +41,7 @@ import java.util.Set;
  * constants, which are copied into the function so the mappings that need constant parameters still see them.
  * ONNX's Loop runs while {@code iteration < M} and its condition hold, both checked before each iteration; the
  * While carries the iteration count, M and the condition as its first loop variables and tests them in its
- * condition function. Scan outputs are refused.
+ * condition function. A scan output is an accumulator carried by the While, each iteration's value appended.
  */
 final class ControlFlowImport {
   static final Set<String> OPS = Set.of("Loop", "If");
@@ -84,10 +84,7 @@ final class ControlFlowImport {
       throw new CorruptInputException(c.where() + ": its body has " + body.getInputCount() + " inputs and "
           + body.getOutputCount() + " outputs for " + Math.max(n, 0) + " loop-carried values");
     }
-    if (body.getOutputCount() > n + 1) {
-      throw c.unsupported((body.getOutputCount() - n - 1) + " scan output(s) (per-iteration results stacked by the "
-          + "Loop)");
-    }
+    int scans = body.getOutputCount() - n - 1;
     declare(c, body);
     boolean bounded = c.has(0);
     List<Value> init = new ArrayList<>();
@@ -102,6 +99,12 @@ final class ControlFlowImport {
     int first = init.size(); // the ONNX loop-carried values start here
     for (int k = 0; k < n; k++) {
       init.add(c.in(2 + k));
+    }
+    // scan outputs: an accumulator per scan output, empty at first, each iteration's value appended along axis 0
+    for (int j = 0; j < scans; j++) {
+      DType t = scanType(c, body.getOutput(1 + n + j));
+      init.add(new Value(c.g.constant(c.base() + "/scan" + j, Tensor.zeros(t, io.tfgw.core.tensor.Shape.of(0))), t,
+          1));
     }
     List<String> captured = capturedValues(c, List.of(body));
     for (String name : captured) {
@@ -127,7 +130,7 @@ final class ControlFlowImport {
     for (int k = 0; k < n; k++) {
       step.values.put(body.getInput(2 + k).getName(), args.get(first + k));
     }
-    step.bind(captured, args.subList(first + n, args.size()), body);
+    step.bind(captured, args.subList(first + n + scans, args.size()), body);
     OnnxImporter.importNodes(body.getNodeList(), c.opset, step.g, step.values, c.file(), c.declaredShapes());
     List<Value> results = new ArrayList<>();
     String one = step.g.constant("one", Tensor.scalar(1L));
@@ -147,7 +150,10 @@ final class ControlFlowImport {
       }
       results.add(v);
     }
-    results.addAll(args.subList(first + n, args.size()));
+    for (int j = 0; j < scans; j++) {
+      results.add(appended(step.g, args.get(first + n + j), step.result(body, 1 + n + j), "scan" + j));
+    }
+    results.addAll(args.subList(first + n + scans, args.size()));
     String bodyName = functionName(c, "body");
     c.g.addFunction(step.function(bodyName, results));
     NodeDef.Builder w = c.g.node(c.base() + "/while", "While", init.stream().map(Value::ref).toArray(String[]::new))
@@ -161,7 +167,52 @@ final class ControlFlowImport {
       outs.add(new Value(node + ":" + (first + k), before.dtype(), before.rank() == after.rank() ? before.rank()
           : -1));
     }
+    for (int j = 0; j < scans; j++) {
+      Value element = step.result(body, 1 + n + j);
+      Value stacked = new Value(node + ":" + (first + n + j), element.dtype(), element.rank() < 0 ? -1
+          : element.rank() + 1);
+      long[] dims = OnnxImporter.dims(body.getOutput(1 + n + j));
+      if (dims != null && java.util.Arrays.stream(dims).allMatch(d -> d >= 0)) {
+        // after no iteration the accumulator is still the 1-D empty tensor: give it the [0, dims...] shape ONNX has
+        long[] shape = new long[dims.length + 1];
+        shape[0] = -1;
+        System.arraycopy(dims, 0, shape, 1, dims.length);
+        String to = c.g.constant(c.base() + "/scan" + j + "_shape", Tensor.ofLongs(new long[] {shape.length}, shape));
+        stacked = new Value(c.reshape(stacked.ref(), stacked.dtype(), to, DType.INT64), stacked.dtype(),
+            shape.length);
+      }
+      outs.add(stacked);
+    }
     return outs;
+  }
+
+  private static DType scanType(NodeContext c, ValueInfoProto v) {
+    if (!v.getType().hasTensorType() || v.getType().getTensorType().getElemType() == 0) {
+      throw c.unsupported("scan output '" + v.getName() + "' declares no tensor element type");
+    }
+    return OnnxFile.dtype(v.getType().getTensorType().getElemType(), "scan output '" + v.getName() + "'");
+  }
+
+  /**
+   * {@code acc} with {@code v} appended along a new first axis: the accumulator (1-D and empty before the first
+   * iteration) is first reshaped to {@code [-1, shape(v)...]}.
+   */
+  private static Value appended(TfGraphBuilder g, Value acc, Value v, String name) {
+    AttrValue t = TfGraphBuilder.type(v.dtype());
+    String shape = g.add(g.node(name + "/shape", "Shape", v.ref()).putAttr("T", t)
+        .putAttr("out_type", TfGraphBuilder.type(DType.INT32)));
+    String axis = g.constant(name + "/axis", Tensor.scalar(0));
+    String minusOne = g.constant(name + "/rows", Tensor.ofInts(new long[] {1}, -1));
+    String target = g.add(g.node(name + "/target", "ConcatV2", minusOne, shape, axis)
+        .putAttr("T", TfGraphBuilder.type(DType.INT32)).putAttr("N", TfGraphBuilder.i(2))
+        .putAttr("Tidx", TfGraphBuilder.type(DType.INT32)));
+    String rows = g.add(g.node(name + "/rows", "Reshape", acc.ref(), target).putAttr("T", t)
+        .putAttr("Tshape", TfGraphBuilder.type(DType.INT32)));
+    String row = g.add(g.node(name + "/row", "ExpandDims", v.ref(), axis).putAttr("T", t)
+        .putAttr("Tdim", TfGraphBuilder.type(DType.INT32)));
+    String out = g.add(g.node(name + "/appended", "ConcatV2", rows, row, axis).putAttr("T", t)
+        .putAttr("N", TfGraphBuilder.i(2)).putAttr("Tidx", TfGraphBuilder.type(DType.INT32)));
+    return new Value(out, v.dtype(), v.rank() < 0 ? -1 : v.rank() + 1);
   }
 
   // If -> If
