@@ -13,6 +13,8 @@ final class OnnxNode {
   final List<String> inputs;
   final List<String> outputs;
   final Map<String, AttributeProto> attrs = new LinkedHashMap<>();
+  /** Graph attributes (a Loop's body, an If's branches), serialized by the writer. */
+  final Map<String, OnnxGraph> subgraphs = new LinkedHashMap<>();
 
   OnnxNode(String op, String name, List<String> inputs, List<String> outputs) {
     this.op = op;
@@ -53,6 +55,11 @@ final class OnnxNode {
       l[i] = v[i];
     }
     return attr(key, l);
+  }
+
+  OnnxNode attr(String key, OnnxGraph graph) {
+    subgraphs.put(key, graph);
+    return this;
   }
 
   long intAttr(String key, long dflt) {

@@ -10,6 +10,7 @@ import io.tfgw.core.storage.Location;
 import io.tfgw.core.storage.Storage;
 import io.tfgw.core.storage.StorageException;
 import io.tfgw.core.tensor.DType;
+import io.tfgw.proto.onnx.AttributeProto;
 import io.tfgw.proto.onnx.GraphProto;
 import io.tfgw.proto.onnx.ModelProto;
 import io.tfgw.proto.onnx.NodeProto;
@@ -50,10 +51,10 @@ final class OnnxWriter {
     this.storage = storage;
   }
 
-  /** Constants some node (or a graph output) uses, in first-use order. */
+  /** Constants some node (or a graph output) uses, in first-use order; nodes of subgraphs count too. */
   static List<String> usedConstants(OnnxGraph g) {
     Set<String> used = new LinkedHashSet<>();
-    for (OnnxNode n : g.nodes) {
+    for (OnnxNode n : g.allNodes()) {
       for (String in : n.inputs) {
         if (g.constants.containsKey(in)) {
           used.add(in);
@@ -94,13 +95,7 @@ final class OnnxWriter {
     for (OnnxGraph.Port p : g.outputs) {
       rest.addOutput(valueInfo(p));
     }
-    List<NodeProto> nodes = new ArrayList<>();
-    for (OnnxNode n : g.nodes) {
-      NodeProto.Builder b = NodeProto.newBuilder().setOpType(n.op).setName(n.name).addAllInput(n.inputs)
-          .addAllOutput(n.outputs);
-      b.addAllAttribute(n.attrs.values());
-      nodes.add(b.build());
-    }
+    List<NodeProto> nodes = nodeProtos(g);
     // the graph's length prefix comes first, so its size is summed from the parts before anything is written
     long graphSize = rest.build().getSerializedSize();
     for (NodeProto n : nodes) {
@@ -143,6 +138,36 @@ final class OnnxWriter {
       throw new StorageException("Cannot write " + destination + ": " + e.getMessage(), e);
     }
     return new Written(modelBytes, external ? dataFile : null, dataBytes, constants.size(), external);
+  }
+
+  private static List<NodeProto> nodeProtos(OnnxGraph g) {
+    List<NodeProto> nodes = new ArrayList<>();
+    for (OnnxNode n : g.nodes) {
+      NodeProto.Builder b = NodeProto.newBuilder().setOpType(n.op).setName(n.name).addAllInput(n.inputs)
+          .addAllOutput(n.outputs);
+      b.addAllAttribute(n.attrs.values());
+      for (var e : n.subgraphs.entrySet()) {
+        b.addAttribute(AttributeProto.newBuilder().setName(e.getKey()).setType(AttributeProto.AttributeType.GRAPH)
+            .setG(subgraphProto(e.getValue(), n.name + "/" + e.getKey())));
+      }
+      nodes.add(b.build());
+    }
+    return nodes;
+  }
+
+  /**
+   * A Loop body or If branch: its nodes, inputs and outputs, no initializers (the constants it reads are the top
+   * graph's). Outputs declare their element type only, as their shapes may change from one iteration to the next.
+   */
+  private static GraphProto subgraphProto(OnnxGraph sub, String name) {
+    GraphProto.Builder b = GraphProto.newBuilder().setName(name).addAllNode(nodeProtos(sub));
+    for (OnnxGraph.Port p : sub.inputs) {
+      b.addInput(valueInfo(p, sub.meta(p.name()) != null && sub.meta(p.name()).sequence()));
+    }
+    for (OnnxGraph.Port p : sub.outputs) {
+      b.addOutput(valueInfo(p, sub.meta(p.name()) != null && sub.meta(p.name()).sequence()));
+    }
+    return b.build();
   }
 
   private long writeData(OnnxGraph g, List<String> constants, Location dataFile, List<TensorProto> headers,
@@ -244,6 +269,11 @@ final class OnnxWriter {
   }
 
   static ValueInfoProto valueInfo(OnnxGraph.Port p) {
+    return valueInfo(p, false);
+  }
+
+  /** A value's declared type: a tensor, or a sequence of tensors (whose shape is that of its elements). */
+  static ValueInfoProto valueInfo(OnnxGraph.Port p, boolean sequence) {
     TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
     if (p.shape() != null) {
       for (int i = 0; i < p.shape().length; i++) {
@@ -261,6 +291,9 @@ final class OnnxWriter {
     if (p.shape() != null) {
       tt.setShape(shape);
     }
-    return ValueInfoProto.newBuilder().setName(p.name()).setType(TypeProto.newBuilder().setTensorType(tt)).build();
+    TypeProto tensor = TypeProto.newBuilder().setTensorType(tt).build();
+    TypeProto type = sequence ? TypeProto.newBuilder().setSequenceType(TypeProto.Sequence.newBuilder()
+        .setElemType(tensor)).build() : tensor;
+    return ValueInfoProto.newBuilder().setName(p.name()).setType(type).build();
   }
 }

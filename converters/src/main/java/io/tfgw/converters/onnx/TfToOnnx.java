@@ -51,6 +51,7 @@ final class TfToOnnx {
     NnMappings.register(MAPPINGS);
     ArrayMappings.register(MAPPINGS);
     SegmentMappings.register(MAPPINGS);
+    TensorListMappings.register(MAPPINGS);
   }
 
   /** The TF ops with an ONNX mapping (for the README's table and for checks). */
@@ -60,13 +61,14 @@ final class TfToOnnx {
     ops.add("IdentityN");
     ops.add("Const");
     ops.add("Placeholder");
+    ops.addAll(FunctionalControlFlow.OPS);
     return ops;
   }
 
   private final GraphDef graph;
   private final Map<String, Supplier<TensorData>> lazy;
   private final int opset;
-  private final OnnxGraph g = new OnnxGraph();
+  private final OnnxGraph g;
   private final Map<String, NodeDef> nodes = new LinkedHashMap<>();
   /** TF tensor name ({@code node:i}) to ONNX value name. */
   private final Map<String, String> values = new HashMap<>();
@@ -74,12 +76,46 @@ final class TfToOnnx {
   private final Map<String, List<String>> problems = new LinkedHashMap<>();
 
   TfToOnnx(Freezer.Lazy frozen, int opset) {
-    this.graph = frozen.graph();
-    this.lazy = frozen.variables();
+    this(frozen.graph(), frozen.variables(), opset, new OnnxGraph());
+  }
+
+  private TfToOnnx(GraphDef graph, Map<String, Supplier<TensorData>> lazy, int opset, OnnxGraph g) {
+    this.graph = graph;
+    this.lazy = lazy;
     this.opset = opset;
+    this.g = g;
     for (NodeDef n : graph.getNodeList()) {
       nodes.put(n.getName(), n);
     }
+  }
+
+  /**
+   * Maps a function's body (as a graph of its own, see {@link FunctionalControlFlow}) into {@code into}, a graph
+   * or subgraph being built: the tensors in {@code bound} are already ONNX values there (the function's
+   * arguments); returns the ONNX values of {@code outputs}. Nodes without a mapping are all named in one exception.
+   */
+  static List<String> convertInto(GraphDef graph, OnnxGraph into, int opset, Map<String, String> bound,
+      List<String> outputs, String what) {
+    TfToOnnx t = new TfToOnnx(graph, Map.of(), opset, into);
+    List<Port> ins = new ArrayList<>();
+    bound.forEach((tensor, value) -> {
+      t.values.put(tensor, value);
+      ins.add(new Port(value, tensor, null, null, null));
+    });
+    List<Port> outs = outputs.stream().map(o -> new Port(o, o, null, null, null)).toList();
+    t.convertNodes(ins, outs);
+    if (!t.problems.isEmpty()) {
+      throw new UnsupportedInputException(what + ": " + t.describeNodes());
+    }
+    List<String> result = new ArrayList<>();
+    for (String o : outputs) {
+      String v = t.values.get(o);
+      if (v == null) {
+        throw new UnsupportedInputException(what + ": its result " + o + " has no value");
+      }
+      result.add(v);
+    }
+    return result;
   }
 
   OnnxGraph convert(List<Port> inputs, List<Port> outputs) {
@@ -96,6 +132,35 @@ final class TfToOnnx {
     for (Port p : outputs) {
       g.reserve(p.name());
     }
+    convertNodes(inputs, outputs);
+    if (!problems.isEmpty()) {
+      throw new UnsupportedInputException(describeProblems());
+    }
+    for (Port p : inputs) {
+      if (p.shape() == null) {
+        throw new UnsupportedInputException("Input '" + p.name() + "' (" + p.tensor() + ") declares no rank (its "
+            + "Placeholder has no shape), and ONNX model inputs need one; export from a graph whose input has a "
+            + "shape. Nothing was written.");
+      }
+    }
+    for (Port p : outputs) {
+      String v = values.get(p.tensor());
+      OnnxGraph.Meta m = g.meta(v);
+      if (m.sequence()) {
+        throw new UnsupportedInputException("Output '" + p.name() + "' (" + p.tensor() + ") is a TensorList; "
+            + "export the tensor stacked from it (TensorListStack) instead. Nothing was written.");
+      }
+      long[] shape = p.shape() != null ? p.shape() : m.shape() != null ? m.shape() : declaredOutputShape(p.tensor());
+      DType dtype = m.dtype();
+      // graph outputs carry the names the source gives them
+      g.add("Identity", "node:" + p.name(), List.of(v), List.of(p.name()));
+      g.meta.put(p.name(), new OnnxGraph.Meta(dtype, shape));
+      g.outputs.add(new OnnxGraph.Port(p.name(), dtype, shape, null));
+    }
+    return g;
+  }
+
+  private void convertNodes(List<Port> inputs, List<Port> outputs) {
     Map<String, Set<Integer>> used = usedOutputs(outputs);
     for (String name : order(outputs, inputs)) {
       NodeDef n = nodes.get(name);
@@ -110,27 +175,6 @@ final class TfToOnnx {
         problem(n, e.getMessage());
       }
     }
-    if (!problems.isEmpty()) {
-      throw new UnsupportedInputException(describeProblems());
-    }
-    for (Port p : inputs) {
-      if (p.shape() == null) {
-        throw new UnsupportedInputException("Input '" + p.name() + "' (" + p.tensor() + ") declares no rank (its "
-            + "Placeholder has no shape), and ONNX model inputs need one; export from a graph whose input has a "
-            + "shape. Nothing was written.");
-      }
-    }
-    for (Port p : outputs) {
-      String v = values.get(p.tensor());
-      OnnxGraph.Meta m = g.meta(v);
-      long[] shape = p.shape() != null ? p.shape() : m.shape() != null ? m.shape() : declaredOutputShape(p.tensor());
-      DType dtype = m.dtype();
-      // graph outputs carry the names the source gives them
-      g.add("Identity", "node:" + p.name(), List.of(v), List.of(p.name()));
-      g.meta.put(p.name(), new OnnxGraph.Meta(dtype, shape));
-      g.outputs.add(new OnnxGraph.Port(p.name(), dtype, shape, null));
-    }
-    return g;
   }
 
   private void problem(NodeDef n, String why) {
@@ -140,6 +184,13 @@ final class TfToOnnx {
   }
 
   private String describeProblems() {
+    return describeNodes() + " Nothing was written. "
+        + "The ops tfgw maps are listed in the README's ONNX section; export outputs that avoid these nodes with "
+        + "--outputs, or cut the graph before them with --inputs.";
+  }
+
+  /** The nodes that cannot be exported, grouped by op. */
+  private String describeNodes() {
     List<String> parts = new ArrayList<>();
     int count = 0;
     for (Map.Entry<String, List<String>> e : problems.entrySet()) {
@@ -149,9 +200,7 @@ final class TfToOnnx {
           + (e.getValue().size() > shown.size() ? " and " + (e.getValue().size() - shown.size()) + " more" : "")
           + ")");
     }
-    return count + " node(s) cannot be exported to ONNX: " + String.join("; ", parts) + ". Nothing was written. "
-        + "The ops tfgw maps are listed in the README's ONNX section; export outputs that avoid these nodes with "
-        + "--outputs, or cut the graph before them with --inputs.";
+    return count + " node(s) cannot be exported to ONNX: " + String.join("; ", parts) + ".";
   }
 
   /** Which outputs of each node are consumed (or exported), so multi-output nodes bind what matters. */
@@ -257,7 +306,7 @@ final class TfToOnnx {
       if (failed.contains(r.node())) {
         failed.add(name); // a consequence of a node already reported; still named if it has no mapping itself
         if (!MAPPINGS.containsKey(n.getOp()) && !PASS_THROUGH.contains(n.getOp()) && !n.getOp().equals("IdentityN")
-            && !n.getOp().equals("Const")) {
+            && !n.getOp().equals("Const") && !FunctionalControlFlow.OPS.contains(n.getOp())) {
           problem(n, "");
         }
         return;
@@ -293,7 +342,8 @@ final class TfToOnnx {
     }) && fold(n, ins, usedOutputs)) {
       return;
     }
-    OpMapping mapping = MAPPINGS.get(n.getOp());
+    OpMapping mapping = FunctionalControlFlow.OPS.contains(n.getOp())
+        ? c -> new FunctionalControlFlow(graph.getLibrary(), opset).map(c) : MAPPINGS.get(n.getOp());
     if (mapping == null) {
       problem(n, "");
       return;
@@ -307,6 +357,8 @@ final class TfToOnnx {
       count = n.getOp().equals("FusedBatchNormV3") ? 6 : 5;
     } else if (n.getOp().equals("TopKV2")) {
       count = 2;
+    } else if (FunctionalControlFlow.OPS.contains(n.getOp())) {
+      count = FunctionalControlFlow.outputCount(n);
     }
     MapContext c = new MapContext(n, g, opset, ins, count);
     mapping.map(c);
@@ -351,6 +403,7 @@ final class TfToOnnx {
     }
     copy.setName("__folded");
     mini.addNode(copy);
+    mini.setLibrary(graph.getLibrary()); // a While or If of constants runs its functions
     List<Integer> outs = new ArrayList<>(usedOutputs.isEmpty() ? Set.of(0) : usedOutputs);
     List<String> fetches = outs.stream().map(i -> "__folded:" + i).toList();
     List<Tensor> results;

@@ -112,7 +112,7 @@ final class TransposeOptimizer {
   }
 
   private void replaceUses(String from, String to) {
-    for (OnnxNode n : g.nodes) {
+    for (OnnxNode n : g.allNodes()) { // subgraphs may read the value from this scope
       n.inputs.replaceAll(v -> v.equals(from) ? to : v);
     }
   }

@@ -34,6 +34,19 @@ final class NodeContext {
     }
   }
 
+  /** The ONNX values in scope, as TF tensors (for the subgraphs of Loop and If). */
+  Map<String, Value> values() {
+    return values;
+  }
+
+  OnnxFile file() {
+    return file;
+  }
+
+  Map<String, long[]> declaredShapes() {
+    return declaredShapes;
+  }
+
   /** How errors name this node: {@code Conv (node 'conv1')}. */
   String where() {
     return node.getOpType() + " (node '" + (node.getName().isEmpty() ? node.getOutput(0) : node.getName()) + "')";

@@ -84,21 +84,7 @@ public final class OnnxImporter {
       initializers.add(node);
       values.put(t.getName(), new Value(node, value.dtype(), value.rank()));
     }
-    for (NodeProto n : graph.getNodeList()) {
-      NodeContext c = new NodeContext(n, opset, g, values, file, declared);
-      List<Value> outs = OnnxOps.map(c);
-      for (int k = 0; k < n.getOutputCount(); k++) {
-        if (n.getOutput(k).isEmpty()) {
-          continue;
-        }
-        if (k >= outs.size() || outs.get(k) == null) {
-          throw new UnsupportedInputException(c.where() + ": output " + k + " ('" + n.getOutput(k) + "') is not mapped");
-        }
-        Value v = outs.get(k);
-        long[] d = declared.get(n.getOutput(k));
-        values.put(n.getOutput(k), v.rank() < 0 && d != null ? v.withRank(d.length) : v);
-      }
-    }
+    importNodes(graph.getNodeList(), opset, g, values, file, declared);
     Map<String, TensorSpec> outputs = new LinkedHashMap<>();
     for (ValueInfoProto out : graph.getOutputList()) {
       Value v = values.get(out.getName());
@@ -112,27 +98,61 @@ public final class OnnxImporter {
     return new Imported(g.build(), inputs, outputs, initializers);
   }
 
+  /**
+   * Maps nodes in order onto TF ops in {@code g}, each output bound in {@code values} (Loop and If through
+   * {@link ControlFlowImport}, which maps their subgraphs the same way).
+   */
+  static void importNodes(List<NodeProto> nodes, long opset, TfGraphBuilder g, Map<String, Value> values, OnnxFile file,
+      Map<String, long[]> declared) {
+    for (NodeProto n : nodes) {
+      NodeContext c = new NodeContext(n, opset, g, values, file, declared);
+      List<Value> outs = ControlFlowImport.OPS.contains(n.getOpType()) ? ControlFlowImport.map(c) : OnnxOps.map(c);
+      for (int k = 0; k < n.getOutputCount(); k++) {
+        if (n.getOutput(k).isEmpty()) {
+          continue;
+        }
+        if (k >= outs.size() || outs.get(k) == null) {
+          throw new UnsupportedInputException(c.where() + ": output " + k + " ('" + n.getOutput(k)
+              + "') is not mapped");
+        }
+        Value v = outs.get(k);
+        long[] d = declared.get(n.getOutput(k));
+        values.put(n.getOutput(k), v.rank() < 0 && d != null ? v.withRank(d.length) : v);
+      }
+    }
+  }
+
   /** Fails naming every node whose op has no mapping (other domains, ops outside the table, subgraphs). */
   private static void checkMappable(OnnxFile file, GraphProto graph) {
     List<String> unmapped = new ArrayList<>();
     Set<String> ops = new LinkedHashSet<>();
+    collectUnmapped(graph, unmapped, ops);
+    if (!unmapped.isEmpty()) {
+      throw new UnsupportedInputException(file.location() + ": " + unmapped.size() + " ONNX node(s) have no mapping "
+          + "to tfgw's runtime ops: " + String.join("; ", unmapped) + ". Nothing was run or written. Unmapped op "
+          + "types: " + String.join(", ", ops) + " (see README, ONNX: reading, for the ops that map)");
+    }
+  }
+
+  /** Unmapped nodes of a graph and of the Loop/If subgraphs in it (other subgraph attributes are unmapped). */
+  private static void collectUnmapped(GraphProto graph, List<String> unmapped, Set<String> ops) {
     for (NodeProto n : graph.getNodeList()) {
       boolean defaultDomain = n.getDomain().isEmpty() || n.getDomain().equals("ai.onnx");
-      boolean subgraph = false;
+      boolean controlFlow = defaultDomain && ControlFlowImport.OPS.contains(n.getOpType());
+      boolean otherSubgraph = false;
       for (AttributeProto a : n.getAttributeList()) {
-        subgraph |= a.hasG() || a.getGraphsCount() > 0;
+        if (controlFlow && a.hasG()) {
+          collectUnmapped(a.getG(), unmapped, ops);
+        } else {
+          otherSubgraph |= a.hasG() || a.getGraphsCount() > 0;
+        }
       }
-      if (!defaultDomain || subgraph || !OnnxOps.SUPPORTED.contains(n.getOpType())) {
+      if (!defaultDomain || otherSubgraph || !(controlFlow || OnnxOps.SUPPORTED.contains(n.getOpType()))) {
         String op = (defaultDomain ? "" : n.getDomain() + ".") + n.getOpType();
         ops.add(op);
         unmapped.add(op + " (node '" + (n.getName().isEmpty() ? String.join(",", n.getOutputList()) : n.getName())
             + "')");
       }
-    }
-    if (!unmapped.isEmpty()) {
-      throw new UnsupportedInputException(file.location() + ": " + unmapped.size() + " ONNX node(s) have no mapping "
-          + "to tfgw's runtime ops: " + String.join("; ", unmapped) + ". Nothing was run or written. Unmapped op "
-          + "types: " + String.join(", ", ops) + " (see README, ONNX: reading, for the ops that map)");
     }
   }
 

@@ -48,14 +48,29 @@ public final class OnnxSummary {
     }
     d.put("outputs", outputs);
     Map<String, Integer> ops = new TreeMap<>();
-    for (NodeProto n : m.getGraph().getNodeList()) {
+    d.put("nodes", countOps(m.getGraph(), ops));
+    d.put("ops", ops);
+    return d;
+  }
+
+  /** Counts a graph's ops into {@code ops}, the nodes of Loop bodies and If branches included; returns the total. */
+  private static int countOps(io.tfgw.proto.onnx.GraphProto g, Map<String, Integer> ops) {
+    int count = 0;
+    for (NodeProto n : g.getNodeList()) {
       String op = (n.getDomain().isEmpty() || n.getDomain().equals("ai.onnx") ? "" : n.getDomain() + ".")
           + n.getOpType();
       ops.merge(op, 1, Integer::sum);
+      count++;
+      for (io.tfgw.proto.onnx.AttributeProto a : n.getAttributeList()) {
+        if (a.hasG()) {
+          count += countOps(a.getG(), ops);
+        }
+        for (io.tfgw.proto.onnx.GraphProto sub : a.getGraphsList()) {
+          count += countOps(sub, ops);
+        }
+      }
     }
-    d.put("nodes", m.getGraph().getNodeCount());
-    d.put("ops", ops);
-    return d;
+    return count;
   }
 
   private static Map<String, Object> io(ValueInfoProto v) {

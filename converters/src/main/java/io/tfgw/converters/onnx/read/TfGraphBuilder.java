@@ -32,9 +32,38 @@ final class TfGraphBuilder {
   private final Set<String> names = new HashSet<>();
   private final Set<String> dynamic = new HashSet<>();
   private final Map<String, Tensor> constants = new HashMap<>();
+  /** Library function names, shared with the builders of nested functions (all end up in one library). */
+  private final Set<String> functionNames;
+
+  TfGraphBuilder() {
+    this(new HashSet<>());
+  }
+
+  private TfGraphBuilder(Set<String> functionNames) {
+    this.functionNames = functionNames;
+  }
+
+  /** A builder for a function's body (a Loop body, an If branch): nodes of its own, function names shared. */
+  TfGraphBuilder nested() {
+    return new TfGraphBuilder(functionNames);
+  }
+
+  /** A library function name not used yet, derived from {@code base}. */
+  String functionName(String base) {
+    String name = sanitize(base).replace('/', '_');
+    for (int i = 1; !functionNames.add(name); i++) {
+      name = sanitize(base).replace('/', '_') + "_" + i;
+    }
+    return name;
+  }
 
   GraphDef build() {
     return graph.build();
+  }
+
+  /** Adds a function (a Loop body, an If branch) to the graph's library. */
+  void addFunction(io.tfgw.proto.FunctionDef f) {
+    graph.getLibraryBuilder().addFunction(f);
   }
 
   /** Reserves a name (graph inputs and outputs are named first, so they keep their ONNX names). */
