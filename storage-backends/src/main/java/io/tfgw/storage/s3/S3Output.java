@@ -42,6 +42,8 @@ final class S3Output extends AtomicOutputStream {
   private final Semaphore inFlight;
   private final List<Future<SentPart>> parts = new ArrayList<>();
   private byte[] buffer = new byte[64 << 10];
+  /** Part buffers whose upload has ended, to be filled again. */
+  private final java.util.Queue<byte[]> spareBuffers = new java.util.concurrent.ConcurrentLinkedQueue<>();
   private int filled;
   private long position;
   private String uploadId;
@@ -113,8 +115,6 @@ final class S3Output extends AtomicOutputStream {
     byte[] data = buffer;
     int length = filled;
     int partNumber = parts.size() + 1;
-    buffer = new byte[partSize];
-    filled = 0;
     try {
       inFlight.acquire();
     } catch (InterruptedException e) {
@@ -129,9 +129,15 @@ final class S3Output extends AtomicOutputStream {
         failure = t;
         throw t;
       } finally {
+        spareBuffers.offer(data);
         inFlight.release();
       }
     }));
+    // the buffer of a part already sent, if any: a large file reuses the same few buffers instead of allocating
+    // (and the VM first touching) a new one per part
+    byte[] spare = spareBuffers.poll();
+    buffer = spare != null ? spare : new byte[partSize];
+    filled = 0;
   }
 
   /** A part the store accepted, with its CRC32C and whether the store said it verified that checksum. */
