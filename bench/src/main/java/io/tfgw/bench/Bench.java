@@ -83,6 +83,7 @@ public final class Bench {
     System.out.printf("%nMachine: %d cores, %s; Java %s; data %s; command: bench/run %s%n",
         Runtime.getRuntime().availableProcessors(), System.getProperty("os.name"), System.getProperty("java.version"),
         human(size), String.join(" ", args));
+    b.table.printTargets();
   }
 
   static long parseSize(String s) {
@@ -217,36 +218,36 @@ public final class Bench {
       awsEnv.put("AWS_CONFIG_FILE", config.toString());
       Path awsDownDir = work.resolve("aws-down");
       boolean withAws = Files.isExecutable(aws);
-      // tfgw and the AWS CLI alternate, three rounds, best of each: the VM's disk and first-touch memory costs drift
-      // over minutes, and whoever went first would otherwise pay for the other
-      double up = Double.MAX_VALUE;
-      double dn = Double.MAX_VALUE;
-      double awsUp = withAws ? Double.MAX_VALUE : Double.NaN;
-      double awsDown = withAws ? Double.MAX_VALUE : Double.NaN;
+      // tfgw and the AWS CLI alternate, three rounds, median of each: the VM's disk and first-touch memory costs
+      // drift over minutes, and whoever went first would otherwise pay for the other
+      BenchS3.Rounds rounds = new BenchS3.Rounds();
       for (int round = 0; round < 3; round++) {
-        up = Math.min(up, Runs.tfgwEnv(jar, env, "cp", "-r", tree.toString(), "s3://bench/tfgw/1/",
+        rounds.up.add(Runs.tfgwEnv(jar, env, "cp", "-r", tree.toString(), "s3://bench/tfgw/1/",
             s3Args.get(0), s3Args.get(1), s3Args.get(2), "-q").seconds());
         if (withAws) try {
-          awsUp = Math.min(awsUp, Runs.command(List.of(aws.toString(), "s3", "cp", "--recursive", "--only-show-errors",
+          rounds.awsUp.add(Runs.command(List.of(aws.toString(), "s3", "cp", "--recursive", "--only-show-errors",
               "--endpoint-url", server.endpoint().toString(), tree.toString(), "s3://bench/aws/1/"), awsEnv).seconds());
         } catch (java.io.IOException e) {
           System.err.println("bench: the AWS CLI failed, its column shows n/a: " + e.getMessage());
           withAws = false;
-          awsUp = Double.NaN;
-          awsDown = Double.NaN;
+          rounds.awsFailed();
         }
         Runs.deleteTree(down);
         Runs.sync();
-        dn = Math.min(dn, Runs.tfgwEnv(jar, env, "cp", "-r", "s3://bench/tfgw/1", down + "/", s3Args.get(0),
+        rounds.down.add(Runs.tfgwEnv(jar, env, "cp", "-r", "s3://bench/tfgw/1", down + "/", s3Args.get(0),
             s3Args.get(1), s3Args.get(2), "-q").seconds());
         if (withAws) {
           Runs.deleteTree(awsDownDir);
           Runs.sync();
-          awsDown = Math.min(awsDown, Runs.command(List.of(aws.toString(), "s3", "cp", "--recursive",
+          rounds.awsDown.add(Runs.command(List.of(aws.toString(), "s3", "cp", "--recursive",
               "--only-show-errors", "--endpoint-url", server.endpoint().toString(), "s3://bench/aws/1/",
               awsDownDir.toString()), awsEnv).seconds());
         }
       }
+      double up = BenchS3.median(rounds.up);
+      double dn = BenchS3.median(rounds.down);
+      double awsUp = BenchS3.median(rounds.awsUp);
+      double awsDown = BenchS3.median(rounds.awsDown);
       String what = human(treeBytes) + " SavedModel tree";
       table.row("cp to S3 (S3Proxy on 127.0.0.1), " + what + " (vs aws s3 cp)", up, awsUp, "≤ AWS CLI",
           Double.isNaN(awsUp) ? null : up <= awsUp);

@@ -43,6 +43,29 @@ final class BenchS3 implements AutoCloseable {
     return new BenchS3(proxy, store);
   }
 
+  /** The seconds of each round of the S3 rows, tfgw's and the AWS CLI's, up and down. */
+  static final class Rounds {
+    final java.util.List<Double> up = new java.util.ArrayList<>();
+    final java.util.List<Double> down = new java.util.ArrayList<>();
+    final java.util.List<Double> awsUp = new java.util.ArrayList<>();
+    final java.util.List<Double> awsDown = new java.util.ArrayList<>();
+
+    /** The CLI failed: its columns show n/a rather than a median of the rounds it finished. */
+    void awsFailed() {
+      awsUp.clear();
+      awsDown.clear();
+    }
+  }
+
+  /** The median (the mean of the middle two for an even count); NaN for no values. */
+  static double median(java.util.List<Double> seconds) {
+    if (seconds.isEmpty()) {
+      return Double.NaN;
+    }
+    double[] s = seconds.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  }
+
   URI endpoint() {
     return URI.create("http://127.0.0.1:" + proxy.getPort());
   }

@@ -28,14 +28,22 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
  * (at most {@code uploadParallelism} parts in flight, so memory is bounded by a few parts), and the upload is
  * completed at commit, which is when the object appears. {@link #abort()}, or any failed part, aborts the multipart
  * upload so that no parts linger (and bill) on the bucket.
+ *
+ * <p>Integrity: every PUT and part carries one checksum the store verifies before it accepts the bytes, the
+ * CRC32C ({@code x-amz-checksum-crc32c}, hardware-accelerated, about 100 times cheaper than MD5), or Content-MD5
+ * on Google Cloud Storage, which takes no other. When the store answered every request with the CRC32C it checked
+ * (S3 and S3Proxy echo it), the whole object's CRC32C (combined from the parts') is handed to
+ * {@link S3Storage#verifiedOnArrival}, so that a copy is checked without reading the object back.
  */
 final class S3Output extends AtomicOutputStream {
   private final S3Storage storage;
   private final Location location;
   private final int partSize;
   private final Semaphore inFlight;
-  private final List<Future<CompletedPart>> parts = new ArrayList<>();
+  private final List<Future<SentPart>> parts = new ArrayList<>();
   private byte[] buffer = new byte[64 << 10];
+  /** Part buffers whose upload has ended, to be filled again. */
+  private final java.util.Queue<byte[]> spareBuffers = new java.util.concurrent.ConcurrentLinkedQueue<>();
   private int filled;
   private long position;
   private String uploadId;
@@ -107,8 +115,6 @@ final class S3Output extends AtomicOutputStream {
     byte[] data = buffer;
     int length = filled;
     int partNumber = parts.size() + 1;
-    buffer = new byte[partSize];
-    filled = 0;
     try {
       inFlight.acquire();
     } catch (InterruptedException e) {
@@ -123,23 +129,45 @@ final class S3Output extends AtomicOutputStream {
         failure = t;
         throw t;
       } finally {
+        spareBuffers.offer(data);
         inFlight.release();
       }
     }));
+    // the buffer of a part already sent, if any: a large file reuses the same few buffers instead of allocating
+    // (and the VM first touching) a new one per part
+    byte[] spare = spareBuffers.poll();
+    buffer = spare != null ? spare : new byte[partSize];
+    filled = 0;
   }
 
-  private CompletedPart uploadPart(int partNumber, byte[] data, int length) {
-    String crc = crc32c(data, length);
-    String eTag = storage.client().uploadPart(b -> {
+  /** A part the store accepted, with its CRC32C and whether the store said it verified that checksum. */
+  private record SentPart(CompletedPart part, int crc32c, int length, boolean verifiedByStore) {}
+
+  private SentPart uploadPart(int partNumber, byte[] data, int length) {
+    int crc = crc32c(data, length);
+    String crcText = base64(crc);
+    var response = storage.client().uploadPart(b -> {
       b.bucket(location.authority()).key(location.path()).uploadId(uploadId).partNumber(partNumber)
-          .contentLength((long) length).contentMD5(md5(data, length));
+          .contentLength((long) length);
       if (withChecksums()) {
-        b.checksumCRC32C(crc);
+        b.checksumCRC32C(crcText);
+      } else {
+        b.contentMD5(md5(data, length));
       }
-    }, RequestBody.fromByteBuffer(ByteBuffer.wrap(data, 0, length))).eTag();
+    }, body(data, length));
     storage.bytesUploaded.addAndGet(length);
-    CompletedPart.Builder part = CompletedPart.builder().partNumber(partNumber).eTag(eTag);
-    return (withChecksums() ? part.checksumCRC32C(crc) : part).build();
+    CompletedPart.Builder part = CompletedPart.builder().partNumber(partNumber).eTag(response.eTag());
+    return new SentPart((withChecksums() ? part.checksumCRC32C(crcText) : part).build(), crc, length,
+        withChecksums() && crcText.equals(response.checksumCRC32C()));
+  }
+
+  /**
+   * The request body over the part buffer itself: {@link RequestBody#fromByteBuffer} would copy the part first. A
+   * retry asks for a new stream, which starts again at the first byte.
+   */
+  private static RequestBody body(byte[] data, int length) {
+    return RequestBody.fromContentProvider(() -> new java.io.ByteArrayInputStream(data, 0, length), length,
+        "application/octet-stream");
   }
 
   @Override
@@ -154,14 +182,22 @@ final class S3Output extends AtomicOutputStream {
         flushPart();
       }
       List<CompletedPart> done = new ArrayList<>();
-      for (Future<CompletedPart> f : parts) {
-        done.add(f.get());
+      boolean verified = true;
+      int crc = 0;
+      for (Future<SentPart> f : parts) {
+        SentPart p = f.get();
+        done.add(p.part());
+        verified &= p.verifiedByStore();
+        crc = Crc32cCombination.combine(crc, p.crc32c(), p.length());
       }
       String etag = multipartETag(done);
-      conditionally(etag, () -> storage.client().completeMultipartUpload(b -> {
+      String published = conditionally(etag, () -> storage.client().completeMultipartUpload(b -> {
         b.bucket(location.authority()).key(location.path()).uploadId(uploadId).multipartUpload(m -> m.parts(done));
         condition(b::ifMatch, b::ifNoneMatch);
-      }));
+      }).eTag());
+      if (verified) {
+        storage.verifiedOnArrival(location, published, crc);
+      }
     } catch (ConcurrentWriteException e) {
       abortUpload();
       throw e;
@@ -188,17 +224,30 @@ final class S3Output extends AtomicOutputStream {
   private void putWhole() {
     byte[] data = buffer;
     int length = filled;
-    String md5 = md5(data, length);
-    String crc = crc32c(data, length);
-    String etag = "\"" + java.util.HexFormat.of().formatHex(Base64.getDecoder().decode(md5)) + "\"";
-    conditionally(etag, () -> storage.client().putObject(b -> {
-      b.bucket(location.authority()).key(location.path()).contentLength((long) length).contentMD5(md5);
-      if (withChecksums()) {
-        b.checksumCRC32C(crc);
-      }
-      condition(b::ifMatch, b::ifNoneMatch);
-    }, RequestBody.fromByteBuffer(ByteBuffer.wrap(data, 0, length))));
+    // MD5 only where it is needed: GCS's integrity check, or the ETag that tells our own retried write from another
+    // writer's on a conditional write
+    String md5 = withChecksums() && expected == null ? null : md5(data, length);
+    int crc = crc32c(data, length);
+    String crcText = base64(crc);
+    String etag = md5 == null ? "(unknown)" : "\"" + java.util.HexFormat.of().formatHex(Base64.getDecoder().decode(md5)) + "\"";
+    boolean[] verified = new boolean[1];
+    String published = conditionally(etag, () -> {
+      var response = storage.client().putObject(b -> {
+        b.bucket(location.authority()).key(location.path()).contentLength((long) length);
+        if (withChecksums()) {
+          b.checksumCRC32C(crcText);
+        } else {
+          b.contentMD5(md5);
+        }
+        condition(b::ifMatch, b::ifNoneMatch);
+      }, body(data, length));
+      verified[0] = withChecksums() && crcText.equals(response.checksumCRC32C());
+      return response.eTag();
+    });
     storage.bytesUploaded.addAndGet(length);
+    if (verified[0]) {
+      storage.verifiedOnArrival(location, published, crc);
+    }
   }
 
   private void condition(java.util.function.Consumer<String> ifMatch, java.util.function.Consumer<String> ifNoneMatch) {
@@ -214,23 +263,22 @@ final class S3Output extends AtomicOutputStream {
   /**
    * Runs the publishing request; 412 (the precondition failed) or 409 (a conflicting conditional write in flight)
    * means another writer won. A store that does not implement conditional writes (501) gets the request again
-   * without the condition.
+   * without the condition. Returns the ETag of the object published.
    */
-  private void conditionally(String ourETag, Runnable request) {
+  private String conditionally(String ourETag, java.util.function.Supplier<String> request) {
     try {
-      request.run();
+      return request.get();
     } catch (S3Exception e) {
       if (expected != null && (e.statusCode() == 412 || e.statusCode() == 409)) {
         if (isThere(ourETag)) {
-          return; // a retry of our own request that had succeeded before its answer got lost
+          return ourETag; // a retry of our own request that had succeeded before its answer got lost
         }
         throw new ConcurrentWriteException(location);
       }
       if (expected != null && e.statusCode() == 501) {
         storage.conditionalWritesUnsupported = true;
         expected = null;
-        request.run();
-        return;
+        return request.get();
       }
       throw e;
     } catch (SdkClientException e) {
@@ -239,7 +287,7 @@ final class S3Output extends AtomicOutputStream {
       if (expected != null && !storage.conditionalWritesUnsupported) {
         String now = currentETag();
         if (ourETag.equals(now)) {
-          return;
+          return ourETag;
         }
         if (expected.isPresent() ? !expected.get().equals(now) : now != null) {
           throw new ConcurrentWriteException(location);
@@ -287,10 +335,10 @@ final class S3Output extends AtomicOutputStream {
   }
 
   private void abortUpload() {
-    for (Future<CompletedPart> f : parts) {
+    for (Future<SentPart> f : parts) {
       f.cancel(false);
     }
-    for (Future<CompletedPart> f : parts) {
+    for (Future<SentPart> f : parts) {
       try {
         f.get(); // let uploads that already started end before the upload is aborted
       } catch (ExecutionException | CancellationException e) {
@@ -326,10 +374,14 @@ final class S3Output extends AtomicOutputStream {
     }
   }
 
-  private static String crc32c(byte[] data, int length) {
+  private static int crc32c(byte[] data, int length) {
     CRC32C crc = new CRC32C();
     crc.update(data, 0, length);
-    int v = (int) crc.getValue();
-    return Base64.getEncoder().encodeToString(ByteBuffer.allocate(4).putInt(v).array());
+    return (int) crc.getValue();
+  }
+
+  /** A checksum as S3's headers carry it: the big-endian bytes in base64. */
+  private static String base64(int checksum) {
+    return Base64.getEncoder().encodeToString(ByteBuffer.allocate(4).putInt(checksum).array());
   }
 }

@@ -149,6 +149,9 @@ public record S3Settings(Optional<URI> endpoint, boolean pathStyle, Optional<Str
     }
     if (endpoint.isPresent()) {
       b.endpointOverride(endpoint.get());
+      if (bearerToken == null && LoopbackUnsignedPayload.appliesTo(endpoint.get())) {
+        b.putAuthScheme(new LoopbackUnsignedPayload());
+      }
     } else {
       b.crossRegionAccessEnabled(true); // a bucket in another region than the configured one still works
     }

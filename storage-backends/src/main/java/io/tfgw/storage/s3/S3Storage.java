@@ -15,6 +15,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.ExecutorService;
@@ -45,9 +46,9 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  *       replaced while being read fails loudly instead of mixing two versions.</li>
  *   <li>Writes buffer one part; small files are a single PUT at commit, larger ones a multipart upload whose
  *       parts upload in parallel (a bounded number in flight, so memory stays at a few parts) and which is
- *       completed only at commit and aborted on abort or on any failure. Each PUT and part carries Content-MD5 and
- *       a CRC32C checksum that the store verifies. There is no temp-object-then-rename: S3 objects appear
- *       atomically when the upload completes.</li>
+ *       completed only at commit and aborted on abort or on any failure. Each PUT and part carries a CRC32C
+ *       checksum that the store verifies (Content-MD5 on Google Cloud Storage). There is no
+ *       temp-object-then-rename: S3 objects appear atomically when the upload completes.</li>
  *   <li>Requests are retried with exponential backoff for throttling, 5xx, I/O errors and timeouts, never for
  *       other 4xx (see {@link S3Settings#newClient()}).</li>
  *   <li>{@link #list} is ListObjectsV2 with paging; keys come back in UTF-8 byte order. Zero-byte "folder"
@@ -69,6 +70,22 @@ public final class S3Storage implements Storage, FileTimes, StoredChecksums, io.
   final AtomicLong bytesUploaded = new AtomicLong();
   /** Every HTTP attempt the client made (counted by an interceptor, so retries count too). */
   private final AtomicLong requestsSent = new AtomicLong();
+
+  /**
+   * Objects this client uploaded whose every request the store answered with the CRC32C it verified, by location:
+   * the ETag published and the whole object's CRC32C. Bounded: the oldest are forgotten (their copies are then
+   * checked by reading them back).
+   */
+  private final Map<Location, VerifiedUpload> verifiedUploads = java.util.Collections.synchronizedMap(
+      new java.util.LinkedHashMap<>(16, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Location, VerifiedUpload> eldest) {
+          return size() > MAX_VERIFIED_UPLOADS;
+        }
+      });
+  private static final int MAX_VERIFIED_UPLOADS = 100_000;
+
+  private record VerifiedUpload(String eTag, int crc32c) {}
 
   /** Request options: sent once without retries, and sent again with the attempts left after that one. */
   private final AwsRequestOverrideConfiguration sendOnce;
@@ -356,8 +373,21 @@ public final class S3Storage implements Storage, FileTimes, StoredChecksums, io.
   @Override
   public void delete(Location location) {
     requireKey(location);
+    verifiedUploads.remove(location);
     unlessAbsent(location, "delete", S3Errors::isNotFound, attempts -> client.deleteObject(b -> b
         .bucket(location.authority()).key(location.path()).overrideConfiguration(attempts)));
+  }
+
+  /**
+   * Records that the object now at {@code location} (ETag {@code eTag}) arrived with every request's CRC32C
+   * verified by the store, and that its content's CRC32C is {@code crc32c}.
+   */
+  void verifiedOnArrival(Location location, String eTag, int crc32c) {
+    if (eTag != null) {
+      verifiedUploads.put(location, new VerifiedUpload(eTag, crc32c));
+    } else {
+      verifiedUploads.remove(location);
+    }
   }
 
   @Override
@@ -368,6 +398,9 @@ public final class S3Storage implements Storage, FileTimes, StoredChecksums, io.
   /**
    * The CRC32C S3 stored for the whole object: present for objects uploaded in one PUT with a CRC32C, and for
    * multipart uploads only with a full-object checksum (composite checksums of parts are not the file's CRC).
+   * Where the store returns none (S3's multipart uploads, S3Proxy), an object this client uploaded and the store
+   * verified on arrival, part by part, is answered from that upload, as long as the object still has the ETag it
+   * was published with.
    */
   @Override
   public OptionalInt crc32c(Location location) {
@@ -387,7 +420,8 @@ public final class S3Storage implements Storage, FileTimes, StoredChecksums, io.
     }
     String value = h.checksumCRC32C();
     if (value == null || value.contains("-") || h.checksumType() == ChecksumType.COMPOSITE) {
-      return OptionalInt.empty();
+      VerifiedUpload upload = verifiedUploads.get(location);
+      return upload != null && upload.eTag().equals(h.eTag()) ? OptionalInt.of(upload.crc32c()) : OptionalInt.empty();
     }
     byte[] b = Base64.getDecoder().decode(value);
     if (b.length != 4) {

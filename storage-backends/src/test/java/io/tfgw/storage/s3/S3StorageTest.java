@@ -10,6 +10,7 @@ import io.tfgw.core.storage.RandomAccessInput;
 import io.tfgw.core.storage.StorageException;
 import io.tfgw.core.storage.StorageOptions;
 import java.util.Random;
+import software.amazon.awssdk.services.s3.S3Client;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -70,6 +71,34 @@ class S3StorageTest {
     crc.update(content);
     var stored = storage.crc32c(loc);
     assertThat(stored).hasValue((int) crc.getValue());
+  }
+
+  @Test
+  void multipartUploadsTheStoreVerifiedAreCheckedWithoutReadingThemBack() {
+    Location loc = Location.parse("s3://bkt/sums/large.bin");
+    byte[] content = random(12 << 20, 6); // three parts of 5 MiB
+    storage.outputFile(loc).write(content);
+    java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+    crc.update(content);
+    S3Storage.Statistics before = storage.statistics();
+    assertThat(storage.crc32c(loc)).hasValue((int) crc.getValue());
+    assertThat(storage.statistics().bytesFetched()).isEqualTo(before.bytesFetched());
+
+    // the store keeps no checksum of a multipart object: once another client replaced it, there is none to give
+    server.admin().putObject(b -> b.bucket("bkt").key("sums/large.bin"),
+        software.amazon.awssdk.core.sync.RequestBody.fromBytes(random(12 << 20, 7)));
+    assertThat(storage.crc32c(loc)).isEmpty();
+  }
+
+  @Test
+  void aPartWhoseChecksumDoesNotMatchIsRefusedByTheStore() {
+    // the CRC32C the store checks is the one sent: a part whose bytes differ from it does not arrive
+    S3Client client = storage.client();
+    String id = client.createMultipartUpload(b -> b.bucket("bkt").key("sums/bad.bin")).uploadId();
+    assertThatThrownBy(() -> client.uploadPart(b -> b.bucket("bkt").key("sums/bad.bin").uploadId(id).partNumber(1)
+        .checksumCRC32C("AAAAAA=="), software.amazon.awssdk.core.sync.RequestBody.fromBytes(random(1000, 8))))
+        .isInstanceOf(software.amazon.awssdk.services.s3.model.S3Exception.class);
+    client.abortMultipartUpload(b -> b.bucket("bkt").key("sums/bad.bin").uploadId(id));
   }
 
   @Test
