@@ -15,6 +15,7 @@ public final class Kernels {
     StateKernels.register(registry);
     FunctionKernels.register(registry);
     TensorArrayKernels.register(registry);
+    TensorListKernels.register(registry);
     SegmentKernels.register(registry);
     ImageKernels.register(registry);
     LookupKernels.register(registry);
