@@ -36,6 +36,9 @@ public final class OpRegistry {
       Map.entry("BroadcastGradientArgs", List.of("r0", "r1")),
       Map.entry("MaxPoolWithArgmax", List.of("output", "argmax")),
       Map.entry("TensorArrayV3", List.of("handle", "flow")),
+      Map.entry("TensorListPopBack", List.of("output_handle", "tensor")),
+      Map.entry("TensorListConcat", List.of("tensor", "lengths")),
+      Map.entry("TensorListConcatV2", List.of("tensor", "lengths")),
       Map.entry("StatelessRandomGetKeyCounter", List.of("key", "counter")),
       Map.entry("StatelessRandomGetKeyCounterAlg", List.of("key", "counter", "alg")));
 
