@@ -164,8 +164,7 @@ final class ControlFlowImport {
     for (int k = 0; k < n; k++) {
       Value before = init.get(first + k);
       Value after = results.get(first + k);
-      outs.add(new Value(node + ":" + (first + k), before.dtype(), before.rank() == after.rank() ? before.rank()
-          : -1));
+      outs.add(before.at(node + ":" + (first + k), before.rank() == after.rank() ? before.rank() : -1));
     }
     for (int j = 0; j < scans; j++) {
       Value element = step.result(body, 1 + n + j);
@@ -268,7 +267,7 @@ final class ControlFlowImport {
     List<Value> outs = new ArrayList<>();
     for (int k = 0; k < thenOut.size(); k++) {
       Value t = thenOut.get(k);
-      outs.add(new Value(node + ":" + k, t.dtype(), t.rank() == elseOut.get(k).rank() ? t.rank() : -1));
+      outs.add(t.at(node + ":" + k, t.rank() == elseOut.get(k).rank() ? t.rank() : -1));
     }
     return outs;
   }
@@ -296,7 +295,7 @@ final class ControlFlowImport {
             .putAttr("dtype", TfGraphBuilder.type(v.dtype())));
         args.add(name);
         argTypes.add(v.dtype());
-        out.add(new Value(name, v.dtype(), v.rank()));
+        out.add(v.at(name, v.rank()));
       }
       return out;
     }

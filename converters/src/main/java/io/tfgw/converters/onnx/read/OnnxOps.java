@@ -52,6 +52,7 @@ final class OnnxOps {
         "Constant", "Pad", "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ArgMax", "ArgMin",
         "Where", "Expand", "Tile", "ConstantOfShape", "Range", "Einsum", "TopK", "Split", "IsInf"));
     all.addAll(NchwOps.SUPPORTED);
+    all.addAll(SequenceOps.SUPPORTED);
     SUPPORTED = Set.copyOf(all);
   }
 
@@ -76,6 +77,9 @@ final class OnnxOps {
     }
     if (NchwOps.SUPPORTED.contains(op)) {
       return NchwOps.map(c);
+    }
+    if (SequenceOps.SUPPORTED.contains(op)) {
+      return SequenceOps.map(c);
     }
     return switch (op) {
       case "Div" -> {
@@ -194,7 +198,7 @@ final class OnnxOps {
   }
 
   private static Value identity(NodeContext c, Value x) {
-    return new Value(c.op("Identity", x.dtype(), x.ref()), x.dtype(), x.rank());
+    return x.at(c.op("Identity", x.dtype(), x.ref()), x.rank());
   }
 
   private static int axis(NodeContext c, long axis, int rank) {

@@ -22,9 +22,22 @@ import java.util.Set;
  */
 final class TfGraphBuilder {
   /** A TF tensor the ONNX graph names: its reference ({@code node:i}), dtype and rank (-1 when unknown). */
-  record Value(String ref, DType dtype, int rank) {
+  /**
+   * A mapped ONNX value: a tensor, or (dtype VARIANT) an ONNX sequence held as a TF TensorList whose elements are
+   * {@code elementType}.
+   */
+  record Value(String ref, DType dtype, int rank, DType elementType) {
+    Value(String ref, DType dtype, int rank) {
+      this(ref, dtype, rank, null);
+    }
+
     Value withRank(int r) {
-      return new Value(ref, dtype, r);
+      return new Value(ref, dtype, r, elementType);
+    }
+
+    /** The same kind of value (tensor or sequence of the same element type) at another reference. */
+    Value at(String otherRef, int otherRank) {
+      return new Value(otherRef, dtype, otherRank, elementType);
     }
   }
 
