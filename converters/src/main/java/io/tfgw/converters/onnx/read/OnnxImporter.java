@@ -91,6 +91,11 @@ public final class OnnxImporter {
       if (v == null) {
         throw new CorruptInputException("The ONNX graph's output '" + out.getName() + "' is computed by no node");
       }
+      if (v.dtype() == DType.VARIANT) {
+        // a TensorList leaves the runtime only as tensors: no output format tfgw writes holds one
+        throw new UnsupportedInputException("ONNX graph output '" + out.getName() + "' is a sequence; tfgw reads "
+            + "sequences inside a graph but outputs only tensors (end the graph with ConcatFromSequence or SequenceAt)");
+      }
       String name = outputNodes.get(out.getName());
       g.addReserved(g.node(name, "Identity", v.ref()).putAttr("T", TfGraphBuilder.type(v.dtype())));
       outputs.put(out.getName(), new TensorSpec(name + ":0", v.dtype(), dims(out)));
