@@ -5,6 +5,7 @@ import io.tfgw.core.tensor.DType;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -25,11 +26,33 @@ final class OnnxGraph {
   record Port(String name, DType dtype, long[] shape, String[] dimParams) {}
 
   final List<OnnxNode> nodes = new ArrayList<>();
-  final Map<String, ConstValue> constants = new LinkedHashMap<>();
-  final Map<String, Meta> meta = new LinkedHashMap<>();
+  final Map<String, ConstValue> constants;
+  final Map<String, Meta> meta;
   final List<Port> inputs = new ArrayList<>();
   final List<Port> outputs = new ArrayList<>();
-  private final Set<String> names = new HashSet<>();
+  /** Values that are ONNX sequences of tensors of their meta's dtype (TF TensorArrays), not tensors. */
+  final Set<String> sequences;
+  private final Set<String> names;
+
+  OnnxGraph() {
+    this.constants = new LinkedHashMap<>();
+    this.meta = new LinkedHashMap<>();
+    this.sequences = new HashSet<>();
+    this.names = new HashSet<>();
+  }
+
+  /**
+   * A subgraph (a Loop body, an If branch) nested in {@code outer}. It shares the outer graph's names, metadata and
+   * constants: ONNX subgraphs see every outer-scope name (so outer values are captured just by naming them), value
+   * names must be unique across all scopes, and constants made while mapping a body become initializers of the
+   * main graph, which the body reads like any outer value.
+   */
+  OnnxGraph(OnnxGraph outer) {
+    this.constants = outer.constants;
+    this.meta = outer.meta;
+    this.sequences = outer.sequences;
+    this.names = outer.names;
+  }
 
   /** A value name not used yet, derived from {@code base}. */
   String fresh(String base) {
@@ -80,7 +103,10 @@ final class OnnxGraph {
     return out;
   }
 
-  /** Nodes consuming each value (a node once per input slot it uses the value in). */
+  /**
+   * Nodes consuming each value (a node once per input slot it uses the value in). A value a subgraph reads from this
+   * scope counts as consumed by the node that owns the subgraph, so rewrites never lose or bypass such a use.
+   */
   Map<String, List<OnnxNode>> consumers() {
     Map<String, List<OnnxNode>> out = new LinkedHashMap<>();
     for (OnnxNode n : nodes) {
@@ -89,8 +115,42 @@ final class OnnxGraph {
           out.computeIfAbsent(in, k -> new ArrayList<>()).add(n);
         }
       }
+      for (OnnxGraph sub : n.graphs.values()) {
+        for (String in : sub.namesRead()) {
+          out.computeIfAbsent(in, k -> new ArrayList<>()).add(n);
+        }
+      }
     }
     return out;
+  }
+
+  /** Every value name this graph's nodes (and their subgraphs, and its outputs) read. */
+  Set<String> namesRead() {
+    Set<String> out = new LinkedHashSet<>();
+    for (OnnxNode n : nodes) {
+      for (String in : n.inputs) {
+        if (!in.isEmpty()) {
+          out.add(in);
+        }
+      }
+      for (OnnxGraph sub : n.graphs.values()) {
+        out.addAll(sub.namesRead());
+      }
+    }
+    for (Port p : outputs) {
+      out.add(p.name());
+    }
+    return out;
+  }
+
+  /** Replaces every read of {@code from} with {@code to}, in subgraphs too. */
+  void replaceUses(String from, String to) {
+    for (OnnxNode n : nodes) {
+      n.inputs.replaceAll(v -> v.equals(from) ? to : v);
+      for (OnnxGraph sub : n.graphs.values()) {
+        sub.replaceUses(from, to);
+      }
+    }
   }
 
   boolean isGraphOutput(String value) {

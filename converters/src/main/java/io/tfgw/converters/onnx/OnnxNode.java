@@ -13,6 +13,8 @@ final class OnnxNode {
   final List<String> inputs;
   final List<String> outputs;
   final Map<String, AttributeProto> attrs = new LinkedHashMap<>();
+  /** Graph attributes (a Loop's body, an If's branches), written as GraphProtos. */
+  final Map<String, OnnxGraph> graphs = new LinkedHashMap<>();
 
   OnnxNode(String op, String name, List<String> inputs, List<String> outputs) {
     this.op = op;
@@ -53,6 +55,11 @@ final class OnnxNode {
       l[i] = v[i];
     }
     return attr(key, l);
+  }
+
+  OnnxNode graph(String key, OnnxGraph body) {
+    graphs.put(key, body);
+    return this;
   }
 
   long intAttr(String key, long dflt) {

@@ -10,6 +10,7 @@ import io.tfgw.core.storage.Location;
 import io.tfgw.core.storage.Storage;
 import io.tfgw.core.storage.StorageException;
 import io.tfgw.core.tensor.DType;
+import io.tfgw.proto.onnx.AttributeProto;
 import io.tfgw.proto.onnx.GraphProto;
 import io.tfgw.proto.onnx.ModelProto;
 import io.tfgw.proto.onnx.NodeProto;
@@ -53,11 +54,9 @@ final class OnnxWriter {
   /** Constants some node (or a graph output) uses, in first-use order. */
   static List<String> usedConstants(OnnxGraph g) {
     Set<String> used = new LinkedHashSet<>();
-    for (OnnxNode n : g.nodes) {
-      for (String in : n.inputs) {
-        if (g.constants.containsKey(in)) {
-          used.add(in);
-        }
+    for (String in : g.namesRead()) { // subgraphs' constants too: they are initializers of the main graph
+      if (g.constants.containsKey(in)) {
+        used.add(in);
       }
     }
     return new ArrayList<>(used);
@@ -94,13 +93,7 @@ final class OnnxWriter {
     for (OnnxGraph.Port p : g.outputs) {
       rest.addOutput(valueInfo(p));
     }
-    List<NodeProto> nodes = new ArrayList<>();
-    for (OnnxNode n : g.nodes) {
-      NodeProto.Builder b = NodeProto.newBuilder().setOpType(n.op).setName(n.name).addAllInput(n.inputs)
-          .addAllOutput(n.outputs);
-      b.addAllAttribute(n.attrs.values());
-      nodes.add(b.build());
-    }
+    List<NodeProto> nodes = nodes(g);
     // the graph's length prefix comes first, so its size is summed from the parts before anything is written
     long graphSize = rest.build().getSerializedSize();
     for (NodeProto n : nodes) {
@@ -143,6 +136,33 @@ final class OnnxWriter {
       throw new StorageException("Cannot write " + destination + ": " + e.getMessage(), e);
     }
     return new Written(modelBytes, external ? dataFile : null, dataBytes, constants.size(), external);
+  }
+
+  private static List<NodeProto> nodes(OnnxGraph g) {
+    List<NodeProto> nodes = new ArrayList<>();
+    for (OnnxNode n : g.nodes) {
+      NodeProto.Builder b = NodeProto.newBuilder().setOpType(n.op).setName(n.name).addAllInput(n.inputs)
+          .addAllOutput(n.outputs);
+      b.addAllAttribute(n.attrs.values());
+      for (var e : n.graphs.entrySet()) {
+        b.addAttribute(AttributeProto.newBuilder().setName(e.getKey()).setType(AttributeProto.AttributeType.GRAPH)
+            .setG(subgraph(e.getValue(), n.name + "/" + e.getKey())));
+      }
+      nodes.add(b.build());
+    }
+    return nodes;
+  }
+
+  /** A Loop body or If branch: its nodes and typed inputs/outputs; its constants are the main graph's. */
+  private static GraphProto subgraph(OnnxGraph sub, String name) {
+    GraphProto.Builder b = GraphProto.newBuilder().setName(name).addAllNode(nodes(sub));
+    for (OnnxGraph.Port p : sub.inputs) {
+      b.addInput(valueInfo(p, sub.sequences.contains(p.name())));
+    }
+    for (OnnxGraph.Port p : sub.outputs) {
+      b.addOutput(valueInfo(p, sub.sequences.contains(p.name())));
+    }
+    return b.build();
   }
 
   private long writeData(OnnxGraph g, List<String> constants, Location dataFile, List<TensorProto> headers,
@@ -244,6 +264,11 @@ final class OnnxWriter {
   }
 
   static ValueInfoProto valueInfo(OnnxGraph.Port p) {
+    return valueInfo(p, false);
+  }
+
+  /** As above; {@code sequence}: the value is a sequence of such tensors (their shape is not written). */
+  static ValueInfoProto valueInfo(OnnxGraph.Port p, boolean sequence) {
     TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
     if (p.shape() != null) {
       for (int i = 0; i < p.shape().length; i++) {
@@ -261,6 +286,11 @@ final class OnnxWriter {
     if (p.shape() != null) {
       tt.setShape(shape);
     }
-    return ValueInfoProto.newBuilder().setName(p.name()).setType(TypeProto.newBuilder().setTensorType(tt)).build();
+    TypeProto type = TypeProto.newBuilder().setTensorType(tt).build();
+    if (sequence) {
+      type = TypeProto.newBuilder().setSequenceType(TypeProto.Sequence.newBuilder().setElemType(
+          TypeProto.newBuilder().setTensorType(TypeProto.Tensor.newBuilder().setElemType(tt.getElemType())))).build();
+    }
+    return ValueInfoProto.newBuilder().setName(p.name()).setType(type).build();
   }
 }

@@ -49,6 +49,7 @@ final class TfToOnnx {
     ElementwiseMappings.register(MAPPINGS);
     NnMappings.register(MAPPINGS);
     ArrayMappings.register(MAPPINGS);
+    TensorArrayMappings.register(MAPPINGS);
   }
 
   /** The TF ops with an ONNX mapping (for the README's table and for checks). */
@@ -64,10 +65,26 @@ final class TfToOnnx {
   private final GraphDef graph;
   private final Map<String, Supplier<TensorData>> lazy;
   private final int opset;
-  private final OnnxGraph g = new OnnxGraph();
+  private final OnnxGraph root = new OnnxGraph();
   private final Map<String, NodeDef> nodes = new LinkedHashMap<>();
-  /** TF tensor name ({@code node:i}) to ONNX value name. */
-  private final Map<String, String> values = new HashMap<>();
+  private final ControlFlowFrames frames;
+  /** The ONNX value of a TF tensor in the current scope; a node that failed before is not reported again. */
+  String value(String tensor) {
+    TensorRef r = TensorRef.parse(tensor);
+    String v = values.get(r.tensorName());
+    if (v == null) {
+      if (failed.contains(r.node())) {
+        throw new AlreadyReported();
+      }
+      throw new UnsupportedInputException("its input " + tensor + " has no value");
+    }
+    return v;
+  }
+
+  /** The graph being emitted into: the main graph, or a Loop body / If branch while one is built. */
+  private OnnxGraph g = root;
+  /** TF tensor name ({@code node:i}) to ONNX value name, as visible in the scope being emitted. */
+  private Map<String, String> values = new HashMap<>();
   private final Set<String> failed = new HashSet<>();
   private final Map<String, List<String>> problems = new LinkedHashMap<>();
 
@@ -78,6 +95,7 @@ final class TfToOnnx {
     for (NodeDef n : graph.getNodeList()) {
       nodes.put(n.getName(), n);
     }
+    this.frames = new ControlFlowFrames(nodes);
   }
 
   OnnxGraph convert(List<Port> inputs, List<Port> outputs) {
@@ -90,18 +108,16 @@ final class TfToOnnx {
     for (Port p : outputs) {
       g.reserve(p.name());
     }
-    Map<String, Set<Integer>> used = usedOutputs(outputs);
-    for (String name : order(outputs, inputs)) {
-      NodeDef n = nodes.get(name);
-      try {
-        convertNode(n, used.getOrDefault(name, Set.of()));
-      } catch (UnsupportedInputException e) {
-        problem(n, e.getMessage());
-      } catch (WrongInputException e) {
-        throw e;
-      } catch (TfgwException | IllegalArgumentException | IllegalStateException | IndexOutOfBoundsException e) {
-        problem(n, e.getMessage());
+    used = usedOutputs(outputs);
+    for (Port p : outputs) {
+      if (!nodes.containsKey(TensorRef.parse(p.tensor()).node())) {
+        throw new WrongInputException("The graph has no node '" + TensorRef.parse(p.tensor()).node() + "' (output "
+            + p.name() + ")");
       }
+    }
+    Set<String> fed = new HashSet<>(values.keySet());
+    for (String name : order(outputs.stream().map(Port::tensor).toList(), fed)) {
+      convertGuarded(nodes.get(name));
     }
     if (!problems.isEmpty()) {
       throw new UnsupportedInputException(describeProblems());
@@ -120,10 +136,76 @@ final class TfToOnnx {
       DType dtype = m.dtype();
       // graph outputs carry the names the source gives them
       g.add("Identity", "node:" + p.name(), List.of(v), List.of(p.name()));
+      if (g.sequences.contains(v)) {
+        throw new UnsupportedInputException("Output '" + p.name() + "' (" + p.tensor() + ") is a TensorArray's "
+            + "flow, which ONNX holds as a sequence; export the tensors read from it instead. Nothing was written.");
+      }
       g.meta.put(p.name(), new OnnxGraph.Meta(dtype, shape));
       g.outputs.add(new OnnxGraph.Port(p.name(), dtype, shape, null));
     }
     return g;
+  }
+
+  private Map<String, Set<Integer>> used = Map.of();
+
+  private void convertGuarded(NodeDef n) {
+    try {
+      convertNode(n, used.getOrDefault(n.getName(), Set.of()));
+    } catch (AlreadyReported e) {
+      failed.add(n.getName());
+    } catch (UnsupportedInputException e) {
+      problem(n, e.getMessage());
+    } catch (WrongInputException e) {
+      throw e;
+    } catch (TfgwException | IllegalArgumentException | IllegalStateException | IndexOutOfBoundsException e) {
+      problem(n, e.getMessage());
+    }
+  }
+
+  /** A node that cannot be emitted because something it needs already failed (and was reported). */
+  static final class AlreadyReported extends RuntimeException {
+    AlreadyReported() {
+      super(null, null, false, false);
+    }
+  }
+
+  /** The graph being emitted into (the main graph, or the body or branch being built). */
+  OnnxGraph graph() {
+    return g;
+  }
+
+  /** The TF tensors visible in the scope being emitted, with their ONNX values. */
+  Map<String, String> values() {
+    return values;
+  }
+
+  /**
+   * Emits into {@code into} what {@code targets} (TF tensor names) need, seeing {@code scope} (TF tensor to ONNX
+   * value; it grows with what is emitted); returns the targets' values. Used for Loop bodies and If branches, and
+   * for a loop's first condition. Throws {@link AlreadyReported} when a node on the way could not be emitted.
+   */
+  List<String> emitIn(OnnxGraph into, Map<String, String> scope, List<String> targets) {
+    OnnxGraph outerGraph = g;
+    Map<String, String> outerValues = values;
+    g = into;
+    values = scope;
+    try {
+      for (String name : order(targets, new HashSet<>(scope.keySet()))) {
+        convertGuarded(nodes.get(name));
+      }
+      List<String> out = new ArrayList<>();
+      for (String t : targets) {
+        String v = values.get(TensorRef.parse(t).tensorName());
+        if (v == null) {
+          throw new AlreadyReported();
+        }
+        out.add(v);
+      }
+      return out;
+    } finally {
+      g = outerGraph;
+      values = outerValues;
+    }
   }
 
   private void problem(NodeDef n, String why) {
@@ -165,22 +247,22 @@ final class TfToOnnx {
     return used;
   }
 
-  /** The nodes the outputs need, inputs first (data edges only; the inputs cut the graph). */
-  private List<String> order(List<Port> outputs, List<Port> inputs) {
-    Set<String> fed = new HashSet<>();
-    for (Port p : inputs) {
-      fed.add(p.tensor());
-    }
+  /**
+   * The nodes the target tensors need, in dependency order (data edges only; tensors in {@code fed} are given and
+   * cut the graph). A loop is one step, entered at its Exits, and a cond one step, entered at its Merge: their
+   * insides are ordered when their body or branches are built.
+   */
+  private List<String> order(List<String> targets, Set<String> fed) {
     List<String> out = new ArrayList<>();
     Set<String> done = new HashSet<>();
     Set<String> onPath = new HashSet<>();
     Deque<Object[]> stack = new ArrayDeque<>();
-    for (Port p : outputs) {
-      String root = TensorRef.parse(p.tensor()).node();
-      if (!nodes.containsKey(root)) {
-        throw new WrongInputException("The graph has no node '" + root + "' (output " + p.name() + ")");
+    for (String target : targets) {
+      if (fed.contains(TensorRef.parse(target).tensorName())) {
+        continue;
       }
-      stack.push(new Object[] {root, 0});
+      String root = TensorRef.parse(target).node();
+      stack.push(new Object[] {root, 0, null});
       while (!stack.isEmpty()) {
         Object[] top = stack.peek();
         String name = (String) top[0];
@@ -191,7 +273,11 @@ final class TfToOnnx {
         }
         onPath.add(name);
         int i = (Integer) top[1];
-        List<String> deps = dataInputs(n, fed);
+        if (top[2] == null) {
+          top[2] = dataInputs(n, fed);
+        }
+        @SuppressWarnings("unchecked")
+        List<String> deps = (List<String>) top[2];
         if (i < deps.size()) {
           top[1] = i + 1;
           String dep = deps.get(i);
@@ -200,11 +286,11 @@ final class TfToOnnx {
           }
           if (!done.contains(dep)) {
             if (onPath.contains(dep)) {
-              throw new UnsupportedInputException("1 node(s) cannot be exported to ONNX: a TF1 while loop (a cycle "
-                  + "through node '" + dep + "', " + nodes.get(dep).getOp() + "); ONNX Loop is not mapped yet. "
-                  + "Nothing was written.");
+              throw new UnsupportedInputException("1 node(s) cannot be exported to ONNX: a TF1 while loop whose "
+                  + "frame cannot be rebuilt (a cycle through node '" + dep + "', " + nodes.get(dep).getOp()
+                  + ", that is not closed by the loop's Enter/Merge/Switch/Exit nodes). Nothing was written.");
             }
-            stack.push(new Object[] {dep, 0});
+            stack.push(new Object[] {dep, 0, null});
           }
           continue;
         }
@@ -222,8 +308,13 @@ final class TfToOnnx {
     if (fed.contains(n.getName() + ":0")) {
       return deps; // an input of the exported model: what computes it in TF is cut away
     }
-    for (String in : n.getInputList()) {
-      TensorRef r = TensorRef.parse(in);
+    List<TensorRef> ins;
+    try {
+      ins = frames.effectiveInputs(n);
+    } catch (UnsupportedInputException e) {
+      return deps; // not a loop or cond tfgw can rebuild: convertNode reports it, naming the frame
+    }
+    for (TensorRef r : ins) {
       if (!r.control() && !fed.contains(r.tensorName())) {
         deps.add(r.node());
       }
@@ -240,6 +331,14 @@ final class TfToOnnx {
     String name = n.getName();
     if (values.containsKey(name + ":0")) {
       return; // an exported input
+    }
+    if (ControlFlowFrames.isExit(n)) {
+      LoopExport.emit(this, frames.loopOf(n));
+      return;
+    }
+    if (ControlFlowFrames.isMerge(n) && !frames.isLoopMerge(n)) {
+      CondExport.emit(this, frames.condOf(n), usedOutputs);
+      return;
     }
     List<String> ins = new ArrayList<>();
     for (String in : n.getInputList()) {
@@ -280,7 +379,7 @@ final class TfToOnnx {
       values.put(name + ":0", ins.get(0));
       return;
     }
-    if (!NOT_FOLDED.contains(n.getOp()) && !ins.isEmpty() && ins.stream().allMatch(v -> {
+    if (!NOT_FOLDED.contains(n.getOp()) && !n.getOp().startsWith("TensorArray") && !ins.isEmpty() && ins.stream().allMatch(v -> {
       ConstValue c = g.constants.get(v);
       return c != null && c.isSmall() && c.dtype() != DType.STRING;
     }) && fold(n, ins, usedOutputs)) {
