@@ -342,7 +342,7 @@ final class ControlFlowFrames {
       if (topNode != null && isSwitch(topNode) && !isLoopSwitch(topNode)) {
         // the branch passes a switched value straight through
         sides.add(top.index());
-        preds.add(TensorRef.parse(topNode.getInput(1)).tensorName());
+        preds.add(predicate(topNode));
         sw.put(top.tensorName(), TensorRef.parse(topNode.getInput(0)).tensorName());
       } else if (topNode != null) {
         walk(topNode, sw, sides, preds, branch, reaches, merge);
@@ -383,6 +383,23 @@ final class ControlFlowFrames {
     return new Cond(merge, pred, result, switched, branchNodes, new ArrayList<>(outer));
   }
 
+  /**
+   * The tensor a Switch is switched by, seen through Identity: tf.cond switches its inputs by {@code pred_id}, an
+   * Identity of the predicate, and its own pivots by the predicate itself.
+   */
+  private String predicate(NodeDef sw) {
+    TensorRef r = TensorRef.parse(sw.getInput(1));
+    for (int hops = 0; hops < 1000; hops++) {
+      NodeDef n = nodes.get(r.node());
+      if (n == null || !n.getOp().equals("Identity") || n.getInputCount() == 0
+          || TensorRef.parse(n.getInput(0)).control()) {
+        break;
+      }
+      r = TensorRef.parse(n.getInput(0));
+    }
+    return r.tensorName();
+  }
+
   /** Whether n depends on a cond Switch output (recording the Switch edges met and the in-branch nodes). */
   private boolean walk(NodeDef n, Map<String, String> sw, Set<Integer> sides, Set<String> preds, Set<String> branch,
       Map<String, Boolean> reaches, NodeDef merge) {
@@ -406,7 +423,7 @@ final class ControlFlowFrames {
               + "does not say which branch it belongs to");
         }
         sides.add(r.index());
-        preds.add(TensorRef.parse(src.getInput(1)).tensorName());
+        preds.add(predicate(src));
         sw.put(r.tensorName(), TensorRef.parse(src.getInput(0)).tensorName());
         any = true;
       } else if (walk(src, sw, sides, preds, branch, reaches, merge)) {

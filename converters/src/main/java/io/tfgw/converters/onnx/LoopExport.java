@@ -97,8 +97,13 @@ final class LoopExport {
       String out = g.fresh(v.exits().isEmpty() ? frame + "/final_" + i : v.exits().get(0).getName());
       OnnxGraph.Meta m = g.meta(initial.get(i));
       boolean sequence = g.sequences.contains(initial.get(i));
+      // TF's shape invariant gives the entry value and every NextIteration value one rank, so when only the body's
+      // result has a known rank, that is the rank of what the loop gives
       long[] shape = sequence ? (m.shape() != null ? m.shape() : g.meta(next.get(i)).shape()) : body.meta(
           carried.get(i)).shape();
+      if (shape == null && !sequence) {
+        shape = carriedShape(v.merge(), g.meta(next.get(i)).shape());
+      }
       g.meta.put(out, new OnnxGraph.Meta(m.dtype(), shape));
       if (sequence) {
         g.sequences.add(out);
