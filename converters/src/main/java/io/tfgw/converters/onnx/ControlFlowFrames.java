@@ -182,13 +182,15 @@ final class ControlFlowFrames {
   /** The while loop an Exit leaves; refused (naming the frame and nodes) when its structure is not a while loop. */
   Loop loopOf(NodeDef exit) {
     String frame = frameOf(exit.getName());
-    Object known = loops.computeIfAbsent(frame, f -> {
+    Object known = loops.get(frame);
+    if (known == null) { // not computeIfAbsent: building one structure may look up others
       try {
-        return buildLoop(f);
+        known = buildLoop(frame);
       } catch (UnsupportedInputException e) {
-        return e;
+        known = e;
       }
-    });
+      loops.put(frame, known);
+    }
     if (known instanceof UnsupportedInputException e) {
       throw new UnsupportedInputException(e.getMessage());
     }
@@ -294,13 +296,15 @@ final class ControlFlowFrames {
 
   /** The cond a (non-loop) Merge closes; refused naming the Merge and Switches when it is not one. */
   Cond condOf(NodeDef merge) {
-    Object known = conds.computeIfAbsent(merge.getName(), k -> {
+    Object known = conds.get(merge.getName());
+    if (known == null) {
       try {
-        return buildCond(merge);
+        known = buildCond(merge);
       } catch (UnsupportedInputException e) {
-        return e;
+        known = e;
       }
-    });
+      conds.put(merge.getName(), known);
+    }
     if (known instanceof UnsupportedInputException e) {
       throw new UnsupportedInputException(e.getMessage());
     }
@@ -354,7 +358,7 @@ final class ControlFlowFrames {
       }
       if (preds.size() != 1 || pred != null && !pred.equals(preds.iterator().next())) {
         throw notACond(merge, "its branches are switched by different predicates " + preds + (pred == null ? ""
-            : " and " + pred) + " (a cond nested in a cond's branch is not exported)");
+            : " and " + pred));
       }
       pred = preds.iterator().next();
       sideOfInput[j] = sides.iterator().next();

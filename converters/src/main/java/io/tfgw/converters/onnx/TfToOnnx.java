@@ -147,6 +147,8 @@ final class TfToOnnx {
   }
 
   private Map<String, Set<Integer>> used = Map.of();
+  /** Frames whose loop is being emitted or could not be: their other Exits are not reported again. */
+  private final Set<String> failedFrames = new HashSet<>();
 
   private void convertGuarded(NodeDef n) {
     try {
@@ -333,7 +335,12 @@ final class TfToOnnx {
       return; // an exported input
     }
     if (ControlFlowFrames.isExit(n)) {
+      String frame = frames.frameOf(name);
+      if (!failedFrames.add(frame)) {
+        throw new AlreadyReported(); // the loop's first Exit reported why it cannot be exported
+      }
       LoopExport.emit(this, frames.loopOf(n));
+      failedFrames.remove(frame);
       return;
     }
     if (ControlFlowFrames.isMerge(n) && !frames.isLoopMerge(n)) {
