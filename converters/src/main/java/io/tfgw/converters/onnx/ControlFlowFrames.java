@@ -75,6 +75,8 @@ final class ControlFlowFrames {
   private final Map<String, String> frameOf = new HashMap<>();
   private final Map<String, String> parentOf = new HashMap<>();
   private final Map<String, String> conflicts = new LinkedHashMap<>();
+  /** Marks a structure being built, so a malformed graph that leads back to it is refused, not recursed into. */
+  private static final Object BUILDING = new Object();
   private final Map<String, Object> loops = new HashMap<>();
   private final Map<String, Object> conds = new HashMap<>();
 
@@ -183,7 +185,11 @@ final class ControlFlowFrames {
   Loop loopOf(NodeDef exit) {
     String frame = frameOf(exit.getName());
     Object known = loops.get(frame);
+    if (known == BUILDING) {
+      throw new UnsupportedInputException("the TF1 while loop of frame '" + frame + "' reads its own result");
+    }
     if (known == null) { // not computeIfAbsent: building one structure may look up others
+      loops.put(frame, BUILDING);
       try {
         known = buildLoop(frame);
       } catch (UnsupportedInputException e) {
@@ -297,7 +303,11 @@ final class ControlFlowFrames {
   /** The cond a (non-loop) Merge closes; refused naming the Merge and Switches when it is not one. */
   Cond condOf(NodeDef merge) {
     Object known = conds.get(merge.getName());
+    if (known == BUILDING) {
+      throw notACond(merge, "its branches read its own result");
+    }
     if (known == null) {
+      conds.put(merge.getName(), BUILDING);
       try {
         known = buildCond(merge);
       } catch (UnsupportedInputException e) {
