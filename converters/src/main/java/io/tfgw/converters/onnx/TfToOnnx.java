@@ -110,9 +110,15 @@ final class TfToOnnx {
     }
     used = usedOutputs(outputs);
     for (Port p : outputs) {
-      if (!nodes.containsKey(TensorRef.parse(p.tensor()).node())) {
-        throw new WrongInputException("The graph has no node '" + TensorRef.parse(p.tensor()).node() + "' (output "
-            + p.name() + ")");
+      String node = TensorRef.parse(p.tensor()).node();
+      if (!nodes.containsKey(node)) {
+        throw new WrongInputException("The graph has no node '" + node + "' (output " + p.name() + ")");
+      }
+      String frame = frames.frameOf(node);
+      if (!frame.equals(ControlFlowFrames.ROOT)) {
+        throw new WrongInputException("Output " + p.name() + " (" + p.tensor() + ") is computed inside the TF1 while "
+            + "loop of frame '" + frame + "', once per iteration; export what the loop gives (its Exit nodes' "
+            + "outputs) instead");
       }
     }
     Set<String> fed = new HashSet<>(values.keySet());
