@@ -55,13 +55,7 @@ final class CondExport {
         g.sequences.add(out);
       }
       for (int side = 0; side < 2; side++) {
-        String o = branches[side].fresh(merge + (side == 1 ? "/then" : "/else"));
-        branches[side].meta.put(o, g.meta(results[side]));
-        if (sequence) {
-          branches[side].sequences.add(o);
-        }
-        branches[side].add("Identity", branches[side].fresh("node:" + o), List.of(results[side]), List.of(o));
-        branches[side].outputs.add(new OnnxGraph.Port(o, f.dtype(), null, null));
+        branches[side].addSubgraphOutput(results[side], merge + (side == 1 ? "/then" : "/else"), t.opset());
       }
       g.add("If", g.fresh("node:" + merge), List.of(pred), List.of(out))
           .graph("then_branch", branches[1]).graph("else_branch", branches[0]);

@@ -8,6 +8,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -47,11 +48,12 @@ final class ControlFlowFrames {
   }
 
   /**
-   * A {@code tf.cond}: its Merge, the predicate tensor, and per branch (0: false, 1: true) the Merge input it gives,
-   * the Switch outputs it reads (Switch tensor to the tensor the Switch forwards), and the nodes it runs.
+   * A {@code tf.cond}: its Merge, the predicate tensor, per branch (0: false, 1: true) the Merge input it gives and
+   * the Switch outputs it reads (Switch tensor to the tensor the Switch forwards), and the tensors from outside the
+   * branches that they read (computed before the cond).
    */
   record Cond(NodeDef merge, String pred, String[] result, List<Map<String, String>> switched,
-      List<Set<String>> branchNodes, List<String> outerInputs) {}
+      List<String> outerInputs) {}
 
   /**
    * What a node reads, with loops and conds closed: an Exit reads what its loop reads from outside, a cond's Merge
@@ -120,41 +122,58 @@ final class ControlFlowFrames {
     return a != null && a.getB();
   }
 
-  /** TF's frame assignment, breadth first from the nodes without inputs. */
+  /**
+   * TF's frame assignment, breadth first from the nodes without inputs. Constants without inputs are the same in
+   * every frame (frozen graphs often lose the control edge that puts a loop's constants in its frame), so they go
+   * last: a node gets its frame from its other inputs when it has any, and only a node fed by constants alone (or
+   * by nodes fed so) gets the frame a constant gives.
+   */
   private void assignFrames() {
     Deque<String> queue = new ArrayDeque<>();
+    List<String> constants = new ArrayList<>();
     for (NodeDef n : nodes.values()) {
       if (n.getInputCount() == 0) {
         frameOf.put(n.getName(), ROOT);
-        queue.add(n.getName());
+        if (n.getOp().equals("Const")) {
+          constants.add(n.getName());
+        } else {
+          queue.add(n.getName());
+        }
       }
     }
+    propagate(queue, Set.of());
+    Set<String> weak = new HashSet<>(constants);
+    queue.addAll(constants);
+    propagate(queue, weak);
+  }
+
+  /** Gives consumers their frames; an edge from a node in {@code weak} never contradicts a frame already given. */
+  private void propagate(Deque<String> queue, Set<String> weak) {
     while (!queue.isEmpty()) {
       String name = queue.poll();
       NodeDef n = nodes.get(name);
       String f = frameOf.get(name);
+      if (isExit(n)) { // what an Exit gives is in the parent frame
+        f = parentOf.get(f);
+        if (f == null) {
+          conflicts.put(name, "Exit '" + name + "' leaves the root frame");
+          continue;
+        }
+      }
       for (String c : consumers.getOrDefault(name, List.of())) {
         NodeDef m = nodes.get(c);
-        String fm;
+        String fm = f;
         if (isEnter(m)) {
           fm = frameName(m);
           String known = parentOf.putIfAbsent(fm, f);
-          if (known != null && !known.equals(f)) {
+          if (known != null && !known.equals(f) && !weak.contains(name)) {
             conflicts.put(c, "frame '" + fm + "' is entered from frames '" + known + "' and '" + f + "'");
           }
-        } else if (isExit(n)) {
-          fm = parentOf.get(f);
-          if (fm == null) {
-            conflicts.put(name, "Exit '" + name + "' leaves the root frame");
-            continue;
-          }
-        } else {
-          fm = f;
         }
         String had = frameOf.putIfAbsent(c, fm);
         if (had == null) {
           queue.add(c);
-        } else if (!had.equals(fm) && !isMerge(m)) {
+        } else if (!had.equals(fm) && !weak.contains(name)) {
           conflicts.put(c, "node '" + c + "' reads values of frames '" + had + "' and '" + fm + "'");
         }
       }
@@ -342,7 +361,6 @@ final class ControlFlowFrames {
     String pred = null;
     String[] result = new String[2];
     List<Map<String, String>> switched = new ArrayList<>(List.of(new LinkedHashMap<>(), new LinkedHashMap<>()));
-    List<Set<String>> branchNodes = new ArrayList<>(List.of(new LinkedHashSet<>(), new LinkedHashSet<>()));
     Set<String> outer = new LinkedHashSet<>();
     int[] sideOfInput = new int[2];
     for (int j = 0; j < 2; j++) {
@@ -374,7 +392,6 @@ final class ControlFlowFrames {
       sideOfInput[j] = sides.iterator().next();
       result[sideOfInput[j]] = data.get(j);
       switched.set(sideOfInput[j], sw);
-      branchNodes.set(sideOfInput[j], branch);
       if (branch.isEmpty() && !sw.containsKey(top.tensorName())) {
         outer.add(top.tensorName());
       }
@@ -394,7 +411,7 @@ final class ControlFlowFrames {
     for (Map<String, String> sw : switched) {
       outer.addAll(sw.values());
     }
-    return new Cond(merge, pred, result, switched, branchNodes, new ArrayList<>(outer));
+    return new Cond(merge, pred, result, switched, new ArrayList<>(outer));
   }
 
   /**

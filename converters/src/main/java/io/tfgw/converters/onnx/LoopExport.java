@@ -77,14 +77,14 @@ final class LoopExport {
       after.put(loop.vars().get(i).merge().getName() + ":0", next.get(i));
     }
     String condOut = t.emitIn(body, after, List.of(condTensor)).get(0);
-    addOutput(body, condOut, frame + "/cond_out", false);
+    body.addSubgraphOutput(condOut, frame + "/cond_out", t.opset());
     for (int i = 0; i < next.size(); i++) {
       if (g.sequences.contains(initial.get(i)) != g.sequences.contains(next.get(i))) {
         throw new UnsupportedInputException("loop variable '" + loop.vars().get(i).merge().getName() + "' of frame '"
             + loop.frame() + "' enters as a " + (g.sequences.contains(initial.get(i)) ? "TensorArray" : "tensor")
             + " but its NextIteration gives a " + (g.sequences.contains(next.get(i)) ? "TensorArray" : "tensor"));
       }
-      addOutput(body, next.get(i), loop.vars().get(i).nextIteration().getName(), g.sequences.contains(next.get(i)));
+      body.addSubgraphOutput(next.get(i), loop.vars().get(i).nextIteration().getName(), t.opset());
     }
 
     List<String> loopIns = new ArrayList<>();
@@ -114,18 +114,6 @@ final class LoopExport {
       }
     }
     g.add("Loop", g.fresh("node:" + frame), loopIns, outs).graph("body", body);
-  }
-
-  /** Every body output is its own Identity: a body may not pass an outer value or one value twice as outputs. */
-  private static void addOutput(OnnxGraph body, String value, String base, boolean sequence) {
-    String out = body.fresh(base + "/out");
-    OnnxGraph.Meta m = body.meta(value);
-    body.meta.put(out, m);
-    if (sequence) {
-      body.sequences.add(out);
-    }
-    body.add("Identity", body.fresh("node:" + out), List.of(value), List.of(out));
-    body.outputs.add(new OnnxGraph.Port(out, m.dtype(), null, null));
   }
 
   /** The carried value's shape in the body: TF's recorded Merge shape, else the entry rank with free dimensions. */

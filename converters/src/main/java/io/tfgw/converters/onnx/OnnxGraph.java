@@ -1,5 +1,6 @@
 package io.tfgw.converters.onnx;
 
+import io.tfgw.core.UnsupportedInputException;
 import io.tfgw.runtime.Tensor;
 import io.tfgw.core.tensor.DType;
 import java.util.ArrayList;
@@ -72,6 +73,34 @@ final class OnnxGraph {
     OnnxNode n = new OnnxNode(op, nodeName, inputs, outputs);
     nodes.add(n);
     return n;
+  }
+
+  /**
+   * Adds an output to this subgraph (a Loop body, an If branch). Each is its own Identity, as a subgraph may not give
+   * an outer value, or one value twice, as outputs; Identity takes sequences from opset 14 on, so before that a
+   * sequence made in this subgraph is given as it is, and one passed through unchanged is refused.
+   */
+  void addSubgraphOutput(String value, String base, int opset) {
+    Meta m = meta(value);
+    boolean sequence = sequences.contains(value);
+    if (sequence && opset < 14) {
+      boolean madeHere = nodes.stream().anyMatch(n -> n.outputs.contains(value));
+      boolean given = outputs.stream().anyMatch(p -> p.name().equals(value));
+      if (!madeHere || given) {
+        throw new UnsupportedInputException("a loop body or cond branch gives a TensorArray it does not change ("
+            + base + "), which ONNX expresses from opset 14 on (Identity of a sequence); export with --opset 14 or "
+            + "later");
+      }
+      outputs.add(new Port(value, m.dtype(), null, null));
+      return;
+    }
+    String out = fresh(base + "/out");
+    meta.put(out, m);
+    if (sequence) {
+      sequences.add(out);
+    }
+    add("Identity", fresh("node:" + out), List.of(value), List.of(out));
+    outputs.add(new Port(out, m.dtype(), null, null));
   }
 
   String constant(String base, Tensor value) {

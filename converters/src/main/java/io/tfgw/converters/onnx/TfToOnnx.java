@@ -177,6 +177,10 @@ final class TfToOnnx {
     }
   }
 
+  int opset() {
+    return opset;
+  }
+
   /** The graph being emitted into (the main graph, or the body or branch being built). */
   OnnxGraph graph() {
     return g;
