@@ -68,25 +68,16 @@ final class TfToOnnx {
   private final OnnxGraph root = new OnnxGraph();
   private final Map<String, NodeDef> nodes = new LinkedHashMap<>();
   private final ControlFlowFrames frames;
-  /** The ONNX value of a TF tensor in the current scope; a node that failed before is not reported again. */
-  String value(String tensor) {
-    TensorRef r = TensorRef.parse(tensor);
-    String v = values.get(r.tensorName());
-    if (v == null) {
-      if (failed.contains(r.node())) {
-        throw new AlreadyReported();
-      }
-      throw new UnsupportedInputException("its input " + tensor + " has no value");
-    }
-    return v;
-  }
-
   /** The graph being emitted into: the main graph, or a Loop body / If branch while one is built. */
   private OnnxGraph g = root;
   /** TF tensor name ({@code node:i}) to ONNX value name, as visible in the scope being emitted. */
   private Map<String, String> values = new HashMap<>();
   private final Set<String> failed = new HashSet<>();
   private final Map<String, List<String>> problems = new LinkedHashMap<>();
+  /** Which outputs of each node are consumed (or exported). */
+  private Map<String, Set<Integer>> used = Map.of();
+  /** Frames whose loop is being emitted or could not be: their other Exits are not reported again. */
+  private final Set<String> failedFrames = new HashSet<>();
 
   TfToOnnx(Freezer.Lazy frozen, int opset) {
     this.graph = frozen.graph();
@@ -141,20 +132,16 @@ final class TfToOnnx {
       long[] shape = p.shape() != null ? p.shape() : m.shape() != null ? m.shape() : declaredOutputShape(p.tensor());
       DType dtype = m.dtype();
       // graph outputs carry the names the source gives them
-      g.add("Identity", "node:" + p.name(), List.of(v), List.of(p.name()));
       if (g.sequences.contains(v)) {
         throw new UnsupportedInputException("Output '" + p.name() + "' (" + p.tensor() + ") is a TensorArray's "
             + "flow, which ONNX holds as a sequence; export the tensors read from it instead. Nothing was written.");
       }
+      g.add("Identity", "node:" + p.name(), List.of(v), List.of(p.name()));
       g.meta.put(p.name(), new OnnxGraph.Meta(dtype, shape));
       g.outputs.add(new OnnxGraph.Port(p.name(), dtype, shape, null));
     }
     return g;
   }
-
-  private Map<String, Set<Integer>> used = Map.of();
-  /** Frames whose loop is being emitted or could not be: their other Exits are not reported again. */
-  private final Set<String> failedFrames = new HashSet<>();
 
   private void convertGuarded(NodeDef n) {
     try {
@@ -189,6 +176,19 @@ final class TfToOnnx {
   /** The TF tensors visible in the scope being emitted, with their ONNX values. */
   Map<String, String> values() {
     return values;
+  }
+
+  /** The ONNX value of a TF tensor in the current scope; a node that failed before is not reported again. */
+  String value(String tensor) {
+    TensorRef r = TensorRef.parse(tensor);
+    String v = values.get(r.tensorName());
+    if (v == null) {
+      if (failed.contains(r.node())) {
+        throw new AlreadyReported();
+      }
+      throw new UnsupportedInputException("its input " + tensor + " has no value");
+    }
+    return v;
   }
 
   /**
