@@ -119,7 +119,10 @@ final class LoopExport {
   /** The carried value's shape in the body: TF's recorded Merge shape, else the entry rank with free dimensions. */
   static long[] carriedShape(NodeDef merge, long[] entry) {
     AttrValue a = merge.getAttrMap().get("_output_shapes");
-    if (a != null && a.getList().getShapeCount() > 0 && !a.getList().getShape(0).getUnknownRank()) {
+    if (a != null && a.getList().getShapeCount() > 0) {
+      if (a.getList().getShape(0).getUnknownRank()) {
+        return null; // a shape invariant that lets even the rank change
+      }
       return a.getList().getShape(0).getDimList().stream().mapToLong(d -> d.getSize() < 0 ? -1 : d.getSize())
           .toArray();
     }
