@@ -396,7 +396,9 @@ final class TfToOnnx {
       values.put(name + ":0", ins.get(0));
       return;
     }
-    if (!NOT_FOLDED.contains(n.getOp()) && !n.getOp().startsWith("TensorArray") && !ins.isEmpty() && ins.stream().allMatch(v -> {
+    // a TensorArray's handle and flow are the array's state, never values to fold
+    boolean foldable = !NOT_FOLDED.contains(n.getOp()) && !n.getOp().startsWith("TensorArray");
+    if (foldable && !ins.isEmpty() && ins.stream().allMatch(v -> {
       ConstValue c = g.constants.get(v);
       return c != null && c.isSmall() && c.dtype() != DType.STRING;
     }) && fold(n, ins, usedOutputs)) {
