@@ -29,6 +29,15 @@ import java.util.Set;
  */
 public final class OnnxImporter {
   /**
+   * The sentence a refusal to read ends with: true for {@code run} and {@code convert} of an ONNX file, and removed
+   * by {@code convert --to onnx --verify}, whose ONNX file was written before it is read back.
+   */
+  public static final String NOTHING_RUN = " Nothing was run or written.";
+  /** Why sequence ops (what TF's TensorArrays and TensorLists export as) are never mapped. */
+  static final String SEQUENCES_UNREAD = " ONNX sequences (what TF TensorArrays and TensorLists export as) have no "
+      + "counterpart among the runtime's ops, so a model with them is not read.";
+
+  /**
    * The imported graph.
    *
    * @param inputs graph inputs by ONNX name, as TF tensors (Placeholders)
@@ -128,9 +137,11 @@ public final class OnnxImporter {
     Set<String> ops = new LinkedHashSet<>();
     collectUnmapped(graph, unmapped, ops);
     if (!unmapped.isEmpty()) {
+      boolean sequences = ops.stream().anyMatch(op -> op.contains("Sequence"));
       throw new UnsupportedInputException(file.location() + ": " + unmapped.size() + " ONNX node(s) have no mapping "
-          + "to tfgw's runtime ops: " + String.join("; ", unmapped) + ". Nothing was run or written. Unmapped op "
-          + "types: " + String.join(", ", ops) + " (see README, ONNX: reading, for the ops that map)");
+          + "to tfgw's runtime ops: " + String.join("; ", unmapped) + "." + (sequences ? SEQUENCES_UNREAD : "")
+          + NOTHING_RUN + " Unmapped op types: " + String.join(", ", ops)
+          + " (see README, ONNX: reading, for the ops that map)");
     }
   }
 
