@@ -67,18 +67,6 @@ final class OnnxGraph {
     return new OnnxGraph(constants, meta, knownElements, names);
   }
 
-  /** The nodes of this graph and of every graph nested in them. */
-  List<OnnxNode> allNodes() {
-    List<OnnxNode> out = new ArrayList<>();
-    for (OnnxNode n : nodes) {
-      out.add(n);
-      for (OnnxGraph sub : n.subgraphs.values()) {
-        out.addAll(sub.allNodes());
-      }
-    }
-    return out;
-  }
-
   /** Values a nested graph reads (its nodes, its nested graphs, its outputs) from the scopes around it. */
   Set<String> outerReads() {
     Set<String> defined = new HashSet<>();

@@ -69,12 +69,13 @@ final class TfToOnnx {
   private final GraphDef graph;
   private final Map<String, Supplier<TensorData>> lazy;
   private final int opset;
-  /** The graph this converter builds: a whole model's, or a Loop body / If branch for a TF2 function. */
-  private final OnnxGraph root;
   private final Map<String, NodeDef> nodes = new LinkedHashMap<>();
   /** TF1 loop and cond frames of {@code nodes}, found once the graph is final (after atrous convolutions fold). */
   private ControlFlowFrames frames;
-  /** The graph being emitted into: the root, or a TF1 Loop body / If branch while one is built. */
+  /**
+   * The graph being emitted into: the one this converter builds (a model's, or the subgraph a TF2 function body
+   * is mapped into), or, while {@link #emitIn} builds one, a TF1 Loop body or If branch.
+   */
   private OnnxGraph g;
   /** TF tensor name ({@code node:i}) to ONNX value name, as visible in the scope being emitted. */
   private Map<String, String> values = new HashMap<>();
@@ -93,7 +94,6 @@ final class TfToOnnx {
     this.graph = graph;
     this.lazy = lazy;
     this.opset = opset;
-    this.root = g;
     this.g = g;
     for (NodeDef n : graph.getNodeList()) {
       nodes.put(n.getName(), n);
