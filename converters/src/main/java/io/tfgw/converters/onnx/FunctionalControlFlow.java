@@ -108,9 +108,9 @@ final class FunctionalControlFlow {
     }
     String condOut = condition(single(call(condFn, c.name() + "/cond", nextArgs, body, "its condition function")),
         body, c.name());
-    addOutput(body, condOut, c.name() + "/cond_out");
+    body.addSubgraphOutput(condOut, c.name() + "/cond_out", opset);
     for (int k : carried) {
-      addOutput(body, next.get(k), c.name() + "/next_" + k);
+      body.addSubgraphOutput(next.get(k), c.name() + "/next_" + k, opset);
     }
     String first = condition(single(call(condFn, c.name() + "/cond_first", inputs(c), c.g,
         "its condition function")), c.g, c.name());
@@ -264,8 +264,8 @@ final class FunctionalControlFlow {
       if (a.dtype() != b.dtype() || a.sequence() != b.sequence()) {
         throw new UnsupportedInputException("its branches return different types for result " + k);
       }
-      addOutput(thenGraph, thenOuts.get(k), c.name() + "/then_" + k);
-      addOutput(elseGraph, elseOuts.get(k), c.name() + "/else_" + k);
+      thenGraph.addSubgraphOutput(thenOuts.get(k), c.name() + "/then_" + k, opset);
+      elseGraph.addSubgraphOutput(elseOuts.get(k), c.name() + "/else_" + k, opset);
       String v = g.fresh(c.name() + "/If_" + k);
       long[] declared = declaredShape(c, k);
       long[] shape = declared != null ? declared
@@ -359,17 +359,5 @@ final class FunctionalControlFlow {
       ins.add(c.in(i));
     }
     return ins;
-  }
-
-  /**
-   * A subgraph output: always a node's own output, since a subgraph may not return a value of the scope around
-   * it (or its own input) by name.
-   */
-  private static void addOutput(OnnxGraph sub, String value, String name) {
-    OnnxGraph.Meta m = sub.meta(value);
-    String out = sub.fresh(name);
-    sub.meta.put(out, m);
-    sub.add("Identity", sub.fresh("node:" + name), List.of(value), List.of(out));
-    sub.outputs.add(new OnnxGraph.Port(out, m.dtype(), null, null));
   }
 }

@@ -1,10 +1,12 @@
 package io.tfgw.converters.onnx;
 
+import io.tfgw.core.UnsupportedInputException;
 import io.tfgw.runtime.Tensor;
 import io.tfgw.core.tensor.DType;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -65,31 +67,12 @@ final class OnnxGraph {
     return new OnnxGraph(constants, meta, knownElements, names);
   }
 
-  /** The nodes of this graph and of every graph nested in them. */
-  List<OnnxNode> allNodes() {
-    List<OnnxNode> out = new ArrayList<>();
-    for (OnnxNode n : nodes) {
-      out.add(n);
-      for (OnnxGraph sub : n.subgraphs.values()) {
-        out.addAll(sub.allNodes());
-      }
-    }
-    return out;
-  }
-
-  /** Values a nested graph reads from the scopes around it. */
+  /** Values a nested graph reads (its nodes, its nested graphs, its outputs) from the scopes around it. */
   Set<String> outerReads() {
     Set<String> defined = new HashSet<>();
-    List<OnnxNode> all = allNodes();
     collectDefined(this, defined);
-    Set<String> reads = new java.util.LinkedHashSet<>();
-    for (OnnxNode n : all) {
-      for (String in : n.inputs) {
-        if (!in.isEmpty() && !defined.contains(in)) {
-          reads.add(in);
-        }
-      }
-    }
+    Set<String> reads = namesRead();
+    reads.removeAll(defined);
     return reads;
   }
 
@@ -99,6 +82,18 @@ final class OnnxGraph {
       defined.addAll(n.outputs);
       n.subgraphs.values().forEach(sub -> collectDefined(sub, defined));
     }
+  }
+
+  /** Whether a value is an ONNX sequence of tensors (a TF TensorArray or TensorList), not a tensor. */
+  boolean isSequence(String value) {
+    Meta m = meta.get(value);
+    return m != null && m.sequence();
+  }
+
+  /** Records that {@code value}, whose meta is already known, is a sequence of tensors of that type and shape. */
+  void markSequence(String value) {
+    Meta m = meta.get(value);
+    meta.put(value, new Meta(m.dtype(), m.shape(), true));
   }
 
   /** A value name not used yet, derived from {@code base}. */
@@ -119,6 +114,31 @@ final class OnnxGraph {
     OnnxNode n = new OnnxNode(op, nodeName, inputs, outputs);
     nodes.add(n);
     return n;
+  }
+
+  /**
+   * Adds an output to this subgraph (a Loop body, an If branch). Each is its own Identity, as a subgraph may not give
+   * an outer value, or one value twice, as outputs; Identity takes sequences from opset 14 on, so before that a
+   * sequence made in this subgraph is given as it is, and one passed through unchanged is refused.
+   */
+  void addSubgraphOutput(String value, String name, int opset) {
+    Meta m = meta(value);
+    boolean sequence = m.sequence();
+    if (sequence && opset < 14) {
+      boolean madeHere = nodes.stream().anyMatch(n -> n.outputs.contains(value));
+      boolean given = outputs.stream().anyMatch(p -> p.name().equals(value));
+      if (!madeHere || given) {
+        throw new UnsupportedInputException("a loop body or cond branch gives a TensorArray it does not change ("
+            + name + "), which ONNX expresses from opset 14 on (Identity of a sequence); export with --opset 14 or "
+            + "later");
+      }
+      outputs.add(new Port(value, m.dtype(), null, null));
+      return;
+    }
+    String out = fresh(name);
+    meta.put(out, m);
+    add("Identity", fresh("node:" + out), List.of(value), List.of(out));
+    outputs.add(new Port(out, m.dtype(), null, null));
   }
 
   String constant(String base, Tensor value) {
@@ -151,8 +171,8 @@ final class OnnxGraph {
   }
 
   /**
-   * Nodes consuming each value (a node once per input slot it uses the value in; a Loop or If also once per value
-   * its subgraphs read from this scope).
+   * Nodes consuming each value (a node once per input slot it uses the value in). A value a subgraph reads from this
+   * scope counts as consumed by the node that owns the subgraph, so rewrites never lose or bypass such a use.
    */
   Map<String, List<OnnxNode>> consumers() {
     Map<String, List<OnnxNode>> out = new LinkedHashMap<>();
@@ -169,6 +189,35 @@ final class OnnxGraph {
       }
     }
     return out;
+  }
+
+  /** Every value name this graph's nodes (and their subgraphs, and its outputs) read. */
+  Set<String> namesRead() {
+    Set<String> out = new LinkedHashSet<>();
+    for (OnnxNode n : nodes) {
+      for (String in : n.inputs) {
+        if (!in.isEmpty()) {
+          out.add(in);
+        }
+      }
+      for (OnnxGraph sub : n.subgraphs.values()) {
+        out.addAll(sub.namesRead());
+      }
+    }
+    for (Port p : outputs) {
+      out.add(p.name());
+    }
+    return out;
+  }
+
+  /** Replaces every read of {@code from} with {@code to}, in subgraphs too. */
+  void replaceUses(String from, String to) {
+    for (OnnxNode n : nodes) {
+      n.inputs.replaceAll(v -> v.equals(from) ? to : v);
+      for (OnnxGraph sub : n.subgraphs.values()) {
+        sub.replaceUses(from, to);
+      }
+    }
   }
 
   boolean isGraphOutput(String value) {

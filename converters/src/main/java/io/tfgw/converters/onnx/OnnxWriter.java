@@ -54,11 +54,9 @@ final class OnnxWriter {
   /** Constants some node (or a graph output) uses, in first-use order; nodes of subgraphs count too. */
   static List<String> usedConstants(OnnxGraph g) {
     Set<String> used = new LinkedHashSet<>();
-    for (OnnxNode n : g.allNodes()) {
-      for (String in : n.inputs) {
-        if (g.constants.containsKey(in)) {
-          used.add(in);
-        }
+    for (String in : g.namesRead()) { // subgraphs' constants too: they are initializers of the main graph
+      if (g.constants.containsKey(in)) {
+        used.add(in);
       }
     }
     return new ArrayList<>(used);

@@ -52,6 +52,7 @@ final class TfToOnnx {
     ArrayMappings.register(MAPPINGS);
     SegmentMappings.register(MAPPINGS);
     TensorListMappings.register(MAPPINGS);
+    TensorArrayMappings.register(MAPPINGS);
   }
 
   /** The TF ops with an ONNX mapping (for the README's table and for checks). */
@@ -68,12 +69,22 @@ final class TfToOnnx {
   private final GraphDef graph;
   private final Map<String, Supplier<TensorData>> lazy;
   private final int opset;
-  private final OnnxGraph g;
   private final Map<String, NodeDef> nodes = new LinkedHashMap<>();
-  /** TF tensor name ({@code node:i}) to ONNX value name. */
-  private final Map<String, String> values = new HashMap<>();
+  /** TF1 loop and cond frames of {@code nodes}, found once the graph is final (after atrous convolutions fold). */
+  private ControlFlowFrames frames;
+  /**
+   * The graph being emitted into: the one this converter builds (a model's, or the subgraph a TF2 function body
+   * is mapped into), or, while {@link #emitIn} builds one, a TF1 Loop body or If branch.
+   */
+  private OnnxGraph g;
+  /** TF tensor name ({@code node:i}) to ONNX value name, as visible in the scope being emitted. */
+  private Map<String, String> values = new HashMap<>();
   private final Set<String> failed = new HashSet<>();
   private final Map<String, List<String>> problems = new LinkedHashMap<>();
+  /** Which outputs of each node are consumed (or exported). */
+  private Map<String, Set<Integer>> used = Map.of();
+  /** Frames whose loop is being emitted or could not be: their other Exits are not reported again. */
+  private final Set<String> failedFrames = new HashSet<>();
 
   TfToOnnx(Freezer.Lazy frozen, int opset) {
     this(frozen.graph(), frozen.variables(), opset, new OnnxGraph());
@@ -97,13 +108,13 @@ final class TfToOnnx {
   static List<String> convertInto(GraphDef graph, OnnxGraph into, int opset, Map<String, String> bound,
       List<String> outputs, String what) {
     TfToOnnx t = new TfToOnnx(graph, Map.of(), opset, into);
-    List<Port> ins = new ArrayList<>();
-    bound.forEach((tensor, value) -> {
-      t.values.put(tensor, value);
-      ins.add(new Port(value, tensor, null, null, null));
-    });
+    t.values.putAll(bound);
     List<Port> outs = outputs.stream().map(o -> new Port(o, o, null, null, null)).toList();
-    t.convertNodes(ins, outs);
+    t.frames = new ControlFlowFrames(t.nodes);
+    t.used = t.usedOutputs(outs);
+    for (String name : t.order(outputs, new HashSet<>(bound.keySet()))) {
+      t.convertGuarded(t.nodes.get(name));
+    }
     if (!t.problems.isEmpty()) {
       throw new UnsupportedInputException(what + ": " + t.describeNodes());
     }
@@ -123,6 +134,7 @@ final class TfToOnnx {
     inputs.forEach(p -> kept.add(TensorRef.parse(p.tensor()).tensorName()));
     outputs.forEach(p -> kept.add(TensorRef.parse(p.tensor()).tensorName()));
     AtrousConvolutions.fold(nodes, kept);
+    frames = new ControlFlowFrames(nodes);
     for (Port p : inputs) {
       g.reserve(p.name());
       values.put(p.tensor(), p.name());
@@ -132,7 +144,23 @@ final class TfToOnnx {
     for (Port p : outputs) {
       g.reserve(p.name());
     }
-    convertNodes(inputs, outputs);
+    used = usedOutputs(outputs);
+    for (Port p : outputs) {
+      String node = TensorRef.parse(p.tensor()).node();
+      if (!nodes.containsKey(node)) {
+        throw new WrongInputException("The graph has no node '" + node + "' (output " + p.name() + ")");
+      }
+      String frame = frames.frameOf(node);
+      if (!frame.equals(ControlFlowFrames.ROOT)) {
+        throw new WrongInputException("Output " + p.name() + " (" + p.tensor() + ") is computed inside the TF1 while "
+            + "loop of frame '" + frame + "', once per iteration; export what the loop gives (its Exit nodes' "
+            + "outputs) instead");
+      }
+    }
+    Set<String> fed = new HashSet<>(values.keySet());
+    for (String name : order(outputs.stream().map(Port::tensor).toList(), fed)) {
+      convertGuarded(nodes.get(name));
+    }
     if (!problems.isEmpty()) {
       throw new UnsupportedInputException(describeProblems());
     }
@@ -147,8 +175,10 @@ final class TfToOnnx {
       String v = values.get(p.tensor());
       OnnxGraph.Meta m = g.meta(v);
       if (m.sequence()) {
-        throw new UnsupportedInputException("Output '" + p.name() + "' (" + p.tensor() + ") is a TensorList; "
-            + "export the tensor stacked from it (TensorListStack) instead. Nothing was written.");
+        // both a TF2 TensorList and a TF1 TensorArray's flow are ONNX sequences, which no output of tfgw's is
+        throw new UnsupportedInputException("Output '" + p.name() + "' (" + p.tensor() + ") is a TensorList or "
+            + "a TensorArray's flow, which ONNX holds as a sequence; export the tensor stacked from it "
+            + "(TensorListStack, TensorArrayGatherV3) or the tensors read from it instead. Nothing was written.");
       }
       long[] shape = p.shape() != null ? p.shape() : m.shape() != null ? m.shape() : declaredOutputShape(p.tensor());
       DType dtype = m.dtype();
@@ -160,20 +190,81 @@ final class TfToOnnx {
     return g;
   }
 
-  private void convertNodes(List<Port> inputs, List<Port> outputs) {
-    Map<String, Set<Integer>> used = usedOutputs(outputs);
-    for (String name : order(outputs, inputs)) {
-      NodeDef n = nodes.get(name);
-      try {
-        convertNode(n, used.getOrDefault(name, Set.of()));
-      } catch (UnsupportedInputException e) {
-        problem(n, e.getMessage());
-      } catch (WrongInputException e) {
-        throw e;
-      } catch (TfgwException | IllegalArgumentException | IllegalStateException | IndexOutOfBoundsException
-          | ArithmeticException e) {
-        problem(n, e.getMessage());
+  private void convertGuarded(NodeDef n) {
+    try {
+      convertNode(n, used.getOrDefault(n.getName(), Set.of()));
+    } catch (AlreadyReported e) {
+      failed.add(n.getName());
+    } catch (UnsupportedInputException e) {
+      problem(n, e.getMessage());
+    } catch (WrongInputException e) {
+      throw e;
+    } catch (TfgwException | IllegalArgumentException | IllegalStateException | IndexOutOfBoundsException
+        | ArithmeticException e) {
+      problem(n, e.getMessage());
+    }
+  }
+
+  /** A node that cannot be emitted because something it needs already failed (and was reported). */
+  static final class AlreadyReported extends RuntimeException {
+    AlreadyReported() {
+      super(null, null, false, false);
+    }
+  }
+
+  int opset() {
+    return opset;
+  }
+
+  /** The graph being emitted into (the main graph, or the body or branch being built). */
+  OnnxGraph graph() {
+    return g;
+  }
+
+  /** The TF tensors visible in the scope being emitted, with their ONNX values. */
+  Map<String, String> values() {
+    return values;
+  }
+
+  /** The ONNX value of a TF tensor in the current scope; a node that failed before is not reported again. */
+  String value(String tensor) {
+    TensorRef r = TensorRef.parse(tensor);
+    String v = values.get(r.tensorName());
+    if (v == null) {
+      if (failed.contains(r.node())) {
+        throw new AlreadyReported();
       }
+      throw new UnsupportedInputException("its input " + tensor + " has no value");
+    }
+    return v;
+  }
+
+  /**
+   * Emits into {@code into} what {@code targets} (TF tensor names) need, seeing {@code scope} (TF tensor to ONNX
+   * value; it grows with what is emitted); returns the targets' values. Used for Loop bodies and If branches, and
+   * for a loop's first condition. Throws {@link AlreadyReported} when a node on the way could not be emitted.
+   */
+  List<String> emitIn(OnnxGraph into, Map<String, String> scope, List<String> targets) {
+    OnnxGraph outerGraph = g;
+    Map<String, String> outerValues = values;
+    g = into;
+    values = scope;
+    try {
+      for (String name : order(targets, new HashSet<>(scope.keySet()))) {
+        convertGuarded(nodes.get(name));
+      }
+      List<String> out = new ArrayList<>();
+      for (String t : targets) {
+        String v = values.get(TensorRef.parse(t).tensorName());
+        if (v == null) {
+          throw new AlreadyReported();
+        }
+        out.add(v);
+      }
+      return out;
+    } finally {
+      g = outerGraph;
+      values = outerValues;
     }
   }
 
@@ -221,22 +312,22 @@ final class TfToOnnx {
     return used;
   }
 
-  /** The nodes the outputs need, inputs first (data edges only; the inputs cut the graph). */
-  private List<String> order(List<Port> outputs, List<Port> inputs) {
-    Set<String> fed = new HashSet<>();
-    for (Port p : inputs) {
-      fed.add(p.tensor());
-    }
+  /**
+   * The nodes the target tensors need, in dependency order (data edges only; tensors in {@code fed} are given and
+   * cut the graph). A loop is one step, entered at its Exits, and a cond one step, entered at its Merge: their
+   * insides are ordered when their body or branches are built.
+   */
+  private List<String> order(List<String> targets, Set<String> fed) {
     List<String> out = new ArrayList<>();
     Set<String> done = new HashSet<>();
     Set<String> onPath = new HashSet<>();
     Deque<Object[]> stack = new ArrayDeque<>();
-    for (Port p : outputs) {
-      String root = TensorRef.parse(p.tensor()).node();
-      if (!nodes.containsKey(root)) {
-        throw new WrongInputException("The graph has no node '" + root + "' (output " + p.name() + ")");
+    for (String target : targets) {
+      if (fed.contains(TensorRef.parse(target).tensorName())) {
+        continue;
       }
-      stack.push(new Object[] {root, 0});
+      String root = TensorRef.parse(target).node();
+      stack.push(new Object[] {root, 0, null});
       while (!stack.isEmpty()) {
         Object[] top = stack.peek();
         String name = (String) top[0];
@@ -247,7 +338,11 @@ final class TfToOnnx {
         }
         onPath.add(name);
         int i = (Integer) top[1];
-        List<String> deps = dataInputs(n, fed);
+        if (top[2] == null) {
+          top[2] = dataInputs(n, fed);
+        }
+        @SuppressWarnings("unchecked")
+        List<String> deps = (List<String>) top[2];
         if (i < deps.size()) {
           top[1] = i + 1;
           String dep = deps.get(i);
@@ -256,11 +351,11 @@ final class TfToOnnx {
           }
           if (!done.contains(dep)) {
             if (onPath.contains(dep)) {
-              throw new UnsupportedInputException("1 node(s) cannot be exported to ONNX: a TF1 while loop (a cycle "
-                  + "through node '" + dep + "', " + nodes.get(dep).getOp() + "); ONNX Loop is not mapped yet. "
-                  + "Nothing was written.");
+              throw new UnsupportedInputException("1 node(s) cannot be exported to ONNX: a TF1 while loop whose "
+                  + "frame cannot be rebuilt (a cycle through node '" + dep + "', " + nodes.get(dep).getOp()
+                  + ", that is not closed by the loop's Enter/Merge/Switch/Exit nodes). Nothing was written.");
             }
-            stack.push(new Object[] {dep, 0});
+            stack.push(new Object[] {dep, 0, null});
           }
           continue;
         }
@@ -278,8 +373,13 @@ final class TfToOnnx {
     if (fed.contains(n.getName() + ":0")) {
       return deps; // an input of the exported model: what computes it in TF is cut away
     }
-    for (String in : n.getInputList()) {
-      TensorRef r = TensorRef.parse(in);
+    List<TensorRef> ins;
+    try {
+      ins = frames.effectiveInputs(n);
+    } catch (UnsupportedInputException e) {
+      return deps; // not a loop or cond tfgw can rebuild: convertNode reports it, naming the frame
+    }
+    for (TensorRef r : ins) {
       if (!r.control() && !fed.contains(r.tensorName())) {
         deps.add(r.node());
       }
@@ -296,6 +396,19 @@ final class TfToOnnx {
     String name = n.getName();
     if (values.containsKey(name + ":0")) {
       return; // an exported input
+    }
+    if (ControlFlowFrames.isExit(n)) {
+      String frame = frames.frameOf(name);
+      if (!failedFrames.add(frame)) {
+        throw new AlreadyReported(); // the loop's first Exit reported why it cannot be exported
+      }
+      LoopExport.emit(this, frames.loopOf(n));
+      failedFrames.remove(frame);
+      return;
+    }
+    if (ControlFlowFrames.isMerge(n) && !frames.isLoopMerge(n)) {
+      CondExport.emit(this, frames.condOf(n), usedOutputs);
+      return;
     }
     List<String> ins = new ArrayList<>();
     for (String in : n.getInputList()) {
@@ -336,7 +449,9 @@ final class TfToOnnx {
       values.put(name + ":0", ins.get(0));
       return;
     }
-    if (!NOT_FOLDED.contains(n.getOp()) && !ins.isEmpty() && ins.stream().allMatch(v -> {
+    // a TensorArray's handle and flow are the array's state, never values to fold
+    boolean foldable = !NOT_FOLDED.contains(n.getOp()) && !n.getOp().startsWith("TensorArray");
+    if (foldable && !ins.isEmpty() && ins.stream().allMatch(v -> {
       ConstValue c = g.constants.get(v);
       return c != null && c.isSmall() && c.dtype() != DType.STRING;
     }) && fold(n, ins, usedOutputs)) {

@@ -13,6 +13,10 @@ import java.util.Set;
  * Transpose is pushed down through ops that do not care about the layout (elementwise math with per-channel
  * constants, reductions, concatenation) until it meets its inverse, and the two cancel. Left are transposes at the
  * model's edges and where a layout-sensitive op (Reshape, a flattening MatMul) needs TF's order.
+ *
+ * <p>Only the main graph is rewritten. A Loop body or If branch reads outer values by name; {@link
+ * OnnxGraph#consumers()} counts such a read as a use by the Loop/If node, which is no op a transpose moves through,
+ * so nothing is pushed into, out of or across a subgraph, and cancelled pairs are rewired inside subgraphs too.
  */
 final class TransposeOptimizer {
   private static final Set<String> UNARY = Set.of("Relu", "Sigmoid", "Tanh", "Exp", "Log", "Neg", "Abs", "Sqrt",
@@ -112,9 +116,7 @@ final class TransposeOptimizer {
   }
 
   private void replaceUses(String from, String to) {
-    for (OnnxNode n : g.allNodes()) { // subgraphs may read the value from this scope
-      n.inputs.replaceAll(v -> v.equals(from) ? to : v);
-    }
+    g.replaceUses(from, to);
   }
 
   /** c(T(x)) becomes T(c(x)): c reads x and a new Transpose after it produces c's old output. */

@@ -29,6 +29,12 @@ import java.util.Set;
  */
 public final class OnnxImporter {
   /**
+   * The sentence a refusal to read ends with: true for {@code run} and {@code convert} of an ONNX file, and removed
+   * by {@code convert --to onnx --verify}, whose ONNX file was written before it is read back.
+   */
+  public static final String NOTHING_RUN = " Nothing was run or written.";
+
+  /**
    * The imported graph.
    *
    * @param inputs graph inputs by ONNX name, as TF tensors (Placeholders)
@@ -134,8 +140,8 @@ public final class OnnxImporter {
     collectUnmapped(graph, unmapped, ops);
     if (!unmapped.isEmpty()) {
       throw new UnsupportedInputException(file.location() + ": " + unmapped.size() + " ONNX node(s) have no mapping "
-          + "to tfgw's runtime ops: " + String.join("; ", unmapped) + ". Nothing was run or written. Unmapped op "
-          + "types: " + String.join(", ", ops) + " (see README, ONNX: reading, for the ops that map)");
+          + "to tfgw's runtime ops: " + String.join("; ", unmapped) + "." + NOTHING_RUN + " Unmapped op types: " + String.join(", ", ops)
+          + " (see README, ONNX: reading, for the ops that map)");
     }
   }
 

@@ -46,7 +46,7 @@ final class OnnxOps {
   static {
     List<String> all = new ArrayList<>(UNARY.keySet());
     all.addAll(BINARY.keySet());
-    all.addAll(List.of("Div", "Pow", "Xor", "Not", "Max", "Min", "Sum", "Mean", "Identity", "Dropout", "LeakyRelu",
+    all.addAll(List.of("Div", "Mod", "Pow", "Xor", "Not", "Max", "Min", "Sum", "Mean", "Identity", "Dropout", "LeakyRelu",
         "Elu", "HardSigmoid", "Clip", "Softmax", "LogSoftmax", "Gemm", "MatMul", "BatchNormalization", "Reshape",
         "Flatten", "Transpose", "Concat", "Gather", "Unsqueeze", "Squeeze", "Slice", "Shape", "Size", "Cast",
         "Constant", "Pad", "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ArgMax", "ArgMin",
@@ -87,6 +87,17 @@ final class OnnxOps {
         Value y = c.in(1);
         // ONNX integer division truncates toward zero (C semantics), unlike TF's FloorDiv
         String tfOp = a.dtype().isFloating() ? "RealDiv" : "TruncateDiv";
+        yield List.of(new Value(c.op(tfOp, a.dtype(), a.ref(), y.ref()), a.dtype(), broadcastRank(a, y)));
+      }
+      case "Mod" -> {
+        Value a = c.in(0);
+        Value y = c.in(1);
+        // fmod=1 is C's fmod (the dividend's sign): TF's TruncateMod; fmod=0 (integers only) takes the divisor's
+        // sign, as TF's FloorMod does
+        String tfOp = c.attrInt("fmod", 0) == 1 ? "TruncateMod" : "FloorMod";
+        if (tfOp.equals("FloorMod") && a.dtype().isFloating()) {
+          throw c.unsupported("Mod of floats with fmod=0 (ONNX allows floats only with fmod=1)");
+        }
         yield List.of(new Value(c.op(tfOp, a.dtype(), a.ref(), y.ref()), a.dtype(), broadcastRank(a, y)));
       }
       case "Pow" -> {
