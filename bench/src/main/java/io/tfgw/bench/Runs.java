@@ -72,18 +72,66 @@ final class Runs {
     return all;
   }
 
-  /** The command ./tfgw runs: same JVM options as the launcher; a leading -X option is a JVM option. */
+  /**
+   * The command ./tfgw runs, option for option, so JVM start-up is measured as users pay it: the serial collector,
+   * the Vector API module, the class path with the optional backends, and the launcher's class-data-sharing archive
+   * (recorded here the way the launcher records it when it is missing or older than the jar; the same file and
+   * class path, so the launcher and the bench map one archive). A leading -X option is a JVM option (the heap).
+   */
   private static Result tfgwEnv(Path jar, Map<String, String> env, String[] args, boolean leadingJvmOption) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-XX:+UseSerialGC", "-Xshare:auto"));
+    List<String> cmd = new ArrayList<>(List.of(java(), "-XX:+UseSerialGC"));
     int from = 0;
     if (leadingJvmOption && args.length > 0 && args[0].startsWith("-X")) {
       cmd.add(args[0]);
       from = 1;
     }
-    cmd.addAll(List.of("-jar", jar.toString()));
+    cmd.addAll(List.of("--add-modules", "jdk.incubator.vector"));
+    Path archive = cdsArchive(jar);
+    if (Files.isRegularFile(archive)) {
+      cmd.addAll(List.of("-XX:SharedArchiveFile=" + archive, "-Xlog:cds=off", "-Xlog:cds+dynamic=off"));
+    }
+    cmd.addAll(List.of("-cp", launcherClassPath(jar), "io.tfgw.cli.Main"));
     cmd.addAll(Arrays.asList(args).subList(from, args.length));
     return command(cmd, env);
+  }
+
+  private static String java() {
+    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  }
+
+  /** The launcher's class path: the jar, then the Azure and HDFS backends' jars (a missing entry is skipped). */
+  private static String launcherClassPath(Path jar) {
+    Path home = jar.toAbsolutePath().getParent().getParent().getParent();
+    return String.join(":", jar.toAbsolutePath().toString(),
+        home.resolve("storage-azure/target/tfgw-storage-azure-0.1.0-SNAPSHOT.jar").toString(),
+        home.resolve("storage-azure/target/lib/*").toString(),
+        home.resolve("storage-hdfs/target/tfgw-storage-hdfs-0.1.0-SNAPSHOT.jar").toString(),
+        home.resolve("storage-hdfs/target/lib/*").toString());
+  }
+
+  /** cli/target/tfgw-vector.jsa, recorded from the launcher's training command when missing or stale. */
+  private static Path cdsArchive(Path jar) throws Exception {
+    String name = jar.getFileName().toString().replaceFirst("\\.jar$", "") + "-vector.jsa";
+    Path archive = jar.toAbsolutePath().resolveSibling(name);
+    if (Files.isRegularFile(archive)
+        && Files.getLastModifiedTime(archive).compareTo(Files.getLastModifiedTime(jar)) >= 0) {
+      return archive;
+    }
+    Path home = jar.toAbsolutePath().getParent().getParent().getParent();
+    Path training = home.resolve("fixtures/realworld/tf-serving/saved_model_half_plus_two_cpu/00000123");
+    if (!Files.isDirectory(training)) {
+      return archive;
+    }
+    List<String> record = List.of(java(), "-XX:+UseSerialGC", "--add-modules", "jdk.incubator.vector",
+        "-XX:ArchiveClassesAtExit=" + archive, "-Xlog:cds=off", "-Xlog:cds+dynamic=off",
+        "-cp", launcherClassPath(jar), "io.tfgw.cli.Main", "inspect", training.toString(), "--hash", "--json");
+    try {
+      command(record);
+    } catch (IOException e) {
+      Files.deleteIfExists(archive);
+      System.err.println("bench: could not record the class-data-sharing archive; tfgw runs without it: " + e.getMessage());
+    }
+    return archive;
   }
 
   static double best(int n, Callable<Double> run) throws Exception {
