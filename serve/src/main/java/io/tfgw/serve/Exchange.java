@@ -19,6 +19,7 @@ final class Exchange {
   final Response response;
   private Fields query;
   private int status = 200;
+  private String note;
   private long sent;
 
   Exchange(Request request, Response response) {
@@ -57,6 +58,15 @@ final class Exchange {
 
   long bytesSent() {
     return sent;
+  }
+
+  /** A remark for this request's access-log line (a conversion's cache outcome); null when there is none. */
+  String note() {
+    return note;
+  }
+
+  void note(String text) {
+    note = text;
   }
 
   void setHeader(String name, String value) {

@@ -37,7 +37,8 @@ final class Gateway extends Handler.Abstract {
     this.options = options;
     this.guard = guard;
     this.hub = new HubApi(guard, new VirtualFiles(storage));
-    this.conversions = new Conversions(storage, guard, options.cacheDirectory(), options.maxConversions());
+    this.conversions = new Conversions(storage, guard,
+        new ConversionCache(options.cacheDirectory(), options.cacheMaxBytes()), options.maxConversions());
     this.serving = new ServingApi(guard);
     this.pages = new WebPages(guard, conversions, guard.root().fileName());
     this.tokenBytes = options.token() == null ? null : options.token().getBytes(StandardCharsets.UTF_8);
@@ -159,6 +160,7 @@ final class Gateway extends Handler.Abstract {
         }
         ex.json(200, list);
       }
+      case "cache" -> ex.json(200, conversions.cache().stats());
       default -> throw HttpError.notFound("No API /api/" + kind);
     }
   }
@@ -219,6 +221,6 @@ final class Gateway extends Handler.Abstract {
     String query = ex.request.getHttpURI().getQuery();
     log(Request.getRemoteAddr(ex.request) + " " + ex.method() + " " + ex.rawPath()
         + (query == null ? "" : "?" + query) + " " + ex.status() + " " + ex.bytesSent() + "B "
-        + (System.nanoTime() - start) / 1_000_000 + "ms");
+        + (System.nanoTime() - start) / 1_000_000 + "ms" + (ex.note() == null ? "" : " " + ex.note()));
   }
 }
