@@ -69,6 +69,17 @@ final class Exchange {
     note = text;
   }
 
+  /** The request body, at most {@code max} bytes (413 beyond: a request body is a small query, never a file). */
+  byte[] body(int max) throws IOException {
+    try (java.io.InputStream in = Content.Source.asInputStream(request)) {
+      byte[] b = in.readNBytes(max + 1);
+      if (b.length > max) {
+        throw new HttpError(413, "PayloadTooLarge", "The request body is over " + max + " bytes");
+      }
+      return b;
+    }
+  }
+
   void setHeader(String name, String value) {
     response.getHeaders().put(name, value);
   }

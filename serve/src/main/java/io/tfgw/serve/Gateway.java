@@ -108,6 +108,14 @@ final class Gateway extends Handler.Abstract {
       serving.tritonIndex(ex);
       return;
     }
+    if (method.equals("POST") && raw.startsWith("/api/models/")) { // the Hub's one read-only POST: paths-info
+      List<String> rest = RootGuard.segments(raw).subList(2, RootGuard.segments(raw).size());
+      int at = rest.lastIndexOf("paths-info");
+      if (at > 0 && at >= rest.size() - 2) {
+        hub.pathsInfo(ex, rest.subList(0, at), at == rest.size() - 1 ? "main" : rest.get(at + 1));
+        return;
+      }
+    }
     if (!read) {
       ex.setHeader("Allow", "GET, HEAD");
       throw new HttpError(405, "MethodNotAllowed", "tfgw serve is read-only: " + method + " is not accepted");
