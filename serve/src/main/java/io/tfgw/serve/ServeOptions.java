@@ -71,7 +71,8 @@ public record ServeOptions(String root, String bind, int port, String token, int
     if (!m.matches()) {
       throw new IllegalArgumentException("Not a size: '" + text + "'; give bytes or a number with K, M, G or T (20G)");
     }
-    int power = "KMGT".indexOf(m.group(2).toUpperCase(java.util.Locale.ROOT)) + 1;
+    String unit = m.group(2).toUpperCase(java.util.Locale.ROOT);
+    int power = unit.isEmpty() ? 0 : "KMGT".indexOf(unit) + 1; // indexOf("") would be 0, a K
     java.math.BigDecimal bytes = new java.math.BigDecimal(m.group(1)).multiply(java.math.BigDecimal.valueOf(1L << (10 * power)));
     if (bytes.compareTo(java.math.BigDecimal.valueOf(Long.MAX_VALUE)) > 0) {
       throw new IllegalArgumentException("Size too large: '" + text + "'");
