@@ -130,7 +130,7 @@ final class ConversionCache {
     List<Entry> entries = entries();
     long bytes = entries.stream().mapToLong(Entry::size).sum();
     Map<String, Object> m = new java.util.LinkedHashMap<>();
-    m.put("directory", directory.toString());
+    // no directory path: answers never show the server's file system (as errors show ROOT as ROOT)
     m.put("entries", entries.size());
     m.put("bytes", bytes);
     m.put("max_bytes", maxBytes);
