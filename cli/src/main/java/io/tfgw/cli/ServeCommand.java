@@ -50,12 +50,21 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--cache", paramLabel = "DIR", description = "Where converted models are kept by content key (default: the temp directory's tfgw-serve-cache).")
   Path cache;
 
+  @Option(names = "--cache-max-size", paramLabel = "SIZE", defaultValue = "10G", description = "Bound of the cache (bytes, or K/M/G/T, e.g. 20G); least recently used results are evicted beyond it, a larger result is streamed uncached (default: ${DEFAULT-VALUE}).")
+  String cacheMaxSize;
+
   @Override
   public Integer call() throws InterruptedException {
     if (maxConversions < 1) {
       throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--max-conversions must be at least 1");
     }
-    ServeOptions options = ServeOptions.of(root).withPort(port).withBind(bind).withToken(token)
+    long cacheMaxBytes;
+    try {
+      cacheMaxBytes = ServeOptions.parseSize(cacheMaxSize);
+    } catch (IllegalArgumentException e) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--cache-max-size: " + e.getMessage());
+    }
+    ServeOptions options = ServeOptions.of(root).withCacheMaxBytes(cacheMaxBytes).withPort(port).withBind(bind).withToken(token)
         .withMaxConversions(maxConversions);
     if (cache != null) {
       options = options.withCacheDirectory(cache);

@@ -17,7 +17,6 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -59,18 +58,22 @@ final class Conversions {
 
   private final StorageRouter storage;
   private final RootGuard guard;
-  private final Path cacheDirectory;
+  private final ConversionCache cache;
   private final Semaphore slots;
   private final int maxConversions;
   private final Map<String, Object> keyLocks = new ConcurrentHashMap<>();
   private final Map<String, Running> running = new ConcurrentHashMap<>();
 
-  Conversions(StorageRouter storage, RootGuard guard, Path cacheDirectory, int maxConversions) {
+  Conversions(StorageRouter storage, RootGuard guard, ConversionCache cache, int maxConversions) {
     this.storage = storage;
     this.guard = guard;
-    this.cacheDirectory = cacheDirectory;
+    this.cache = cache;
     this.maxConversions = maxConversions;
     this.slots = new Semaphore(maxConversions);
+  }
+
+  ConversionCache cache() {
+    return cache;
   }
 
   List<Running> running() {
@@ -84,30 +87,98 @@ final class Conversions {
     }
     Location source = guard.resolve(path);
     String key = contentKey(source, to);
-    Path result = cacheDirectory.resolve(key).resolve(OUTPUT_NAMES.get(to));
-    if (!Files.exists(result)) {
-      convert(source, String.join("/", path), to, key);
-    }
     String base = path.isEmpty() ? "root" : path.get(path.size() - 1);
-    if (Files.isRegularFile(result)) {
+    // a lost race with another instance's eviction (found, then gone before opened) converts again, once
+    for (int attempt = 0; ; attempt++) {
+      ConversionCache.Lease lease = cache.open(key, OUTPUT_NAMES.get(to));
+      String state = "hit";
+      if (lease == null) {
+        lease = convert(source, String.join("/", path), to, key);
+        state = lease.cached ? "miss" : "not-cached (" + ConversionCache.sizeOf(lease.dir) + " bytes > --cache-max-size "
+            + cache.maxBytes() + ")";
+      }
+      try (ConversionCache.Lease held = lease) {
+        List<OpenFile> files;
+        try {
+          files = openAll(held.dir.resolve(OUTPUT_NAMES.get(to)));
+        } catch (java.nio.file.NoSuchFileException evicted) {
+          if (attempt == 0) {
+            continue;
+          }
+          throw evicted;
+        }
+        ex.setHeader("X-Tfgw-Cache", state.startsWith("not") ? "not-cached" : state);
+        ex.note("cache " + state);
+        try {
+          send(ex, to, key, base, held.dir.resolve(OUTPUT_NAMES.get(to)), files);
+        } finally {
+          for (OpenFile f : files) {
+            f.channel().close();
+          }
+        }
+        return;
+      }
+    }
+  }
+
+  /** A result file opened before the response starts: its bytes stay readable even if it is unlinked meanwhile. */
+  private record OpenFile(String name, java.nio.channels.FileChannel channel, long size, long modifiedMillis) {}
+
+  private static List<OpenFile> openAll(Path result) throws IOException {
+    List<OpenFile> out = new ArrayList<>();
+    try {
+      if (Files.isRegularFile(result)) {
+        java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(result);
+        out.add(new OpenFile(result.getFileName().toString(), ch, ch.size(), 0));
+        return out;
+      }
+      if (!Files.isDirectory(result)) {
+        throw new java.nio.file.NoSuchFileException(result.toString());
+      }
+      List<Path> paths;
+      try (Stream<Path> walk = Files.walk(result)) {
+        paths = walk.filter(Files::isRegularFile).sorted(Comparator.comparing(Path::toString)).toList();
+      }
+      for (Path f : paths) {
+        long modified = Files.getLastModifiedTime(f).toMillis();
+        java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(f);
+        // name, size and time only: no owner, no platform attributes in the tar headers
+        out.add(new OpenFile(result.getFileName() + "/" + result.relativize(f).toString().replace('\\', '/'), ch,
+            ch.size(), modified));
+      }
+      return out;
+    } catch (IOException | RuntimeException e) {
+      for (OpenFile f : out) {
+        f.channel().close();
+      }
+      if (e instanceof java.io.UncheckedIOException u && u.getCause() instanceof java.nio.file.NoSuchFileException n) {
+        throw n; // Files.walk met an entry being evicted
+      }
+      throw e;
+    }
+  }
+
+  private void send(Exchange ex, String to, String key, String base, Path result, List<OpenFile> files)
+      throws IOException {
+    if (files.size() == 1 && !files.get(0).name().contains("/")) { // a file result; a directory's names have a "/"
       ex.setHeader("Content-Disposition", "attachment; filename=\"" + safeFileName(base) + "-"
           + OUTPUT_NAMES.get(to) + "\"");
-      ex.send(new LocalFileBlob(result, "\"" + key + "\""));
-    } else {
-      ex.setHeader("Content-Disposition", "attachment; filename=\"" + safeFileName(base) + "-" + to + ".tar\"");
-      ex.setHeader("ETag", "\"" + key + "\"");
-      String inm = ex.header(org.eclipse.jetty.http.HttpHeader.IF_NONE_MATCH);
-      if (inm != null && inm.contains(key)) {
-        ex.response.setStatus(304);
-        return;
-      }
-      if (ex.isHead()) {
-        ex.bytes(200, "application/x-tar", new byte[0]);
-        return;
-      }
-      try (OutputStream out = ex.stream(200, "application/x-tar")) {
-        tar(result, out);
-      }
+      ex.send(new OpenFileBlob(files.get(0), "\"" + key + "\""));
+      return;
+    }
+    ex.setHeader("Content-Disposition", "attachment; filename=\"" + safeFileName(base) + "-" + to + ".tar\"");
+    ex.setHeader("ETag", "\"" + key + "\"");
+    String inm = ex.header(org.eclipse.jetty.http.HttpHeader.IF_NONE_MATCH);
+    if (inm != null && inm.contains(key)) {
+      ex.response.setStatus(304);
+      return;
+    }
+    if (ex.isHead()) {
+      ex.bytes(200, "application/x-tar", new byte[0]);
+      return;
+    }
+    try (OutputStream out = ex.stream(200, "application/x-tar")) {
+      tar(files, out);
     }
   }
 
@@ -150,20 +221,21 @@ final class Conversions {
     }
   }
 
-  private void convert(Location source, String shown, String to, String key) throws IOException {
+  private ConversionCache.Lease convert(Location source, String shown, String to, String key) throws IOException {
     Object lock = keyLocks.computeIfAbsent(key, k -> new Object());
     try {
-      convertOnce(lock, source, shown, to, key);
+      return convertOnce(lock, source, shown, to, key);
     } finally {
       keyLocks.remove(key, lock); // bounded memory; a request racing past this converts again, the move keeps one
     }
   }
 
-  private void convertOnce(Object lock, Location source, String shown, String to, String key) throws IOException {
+  private ConversionCache.Lease convertOnce(Object lock, Location source, String shown, String to, String key)
+      throws IOException {
     synchronized (lock) { // the same model asked twice at once is converted once
-      Path finalDir = cacheDirectory.resolve(key);
-      if (Files.exists(finalDir.resolve(OUTPUT_NAMES.get(to)))) {
-        return;
+      ConversionCache.Lease done = cache.open(key, OUTPUT_NAMES.get(to));
+      if (done != null) {
+        return done;
       }
       if (!slots.tryAcquire()) {
         throw new HttpError(503, "TooManyConversions", maxConversions + " conversion"
@@ -171,21 +243,22 @@ final class Conversions {
       }
       Running r = new Running(shown, to, System.currentTimeMillis(), new AtomicLong(), new AtomicLong());
       running.put(key, r);
-      Path work = Files.createDirectories(cacheDirectory).resolve(key + ".tmp-" + java.util.UUID.randomUUID());
+      Path work = Files.createDirectories(cache.directory()).resolve(key + ".tmp-" + java.util.UUID.randomUUID());
+      boolean handedOver = false;
       try {
         Files.createDirectories(work);
         Location out = Location.local(work.resolve(OUTPUT_NAMES.get(to)).toAbsolutePath());
         run(source, out, to, r);
         storage.commit();
-        try {
-          Files.move(work, finalDir, StandardCopyOption.ATOMIC_MOVE);
-        } catch (java.nio.file.FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException e) {
-          // another instance sharing the cache finished first: its result has the same key, so the same content
-        }
+        ConversionCache.Lease lease = cache.admit(key, work, OUTPUT_NAMES.get(to));
+        handedOver = !lease.cached; // an uncached result is the lease's to delete once streamed
+        return lease;
       } finally {
         running.remove(key);
         slots.release();
-        deleteTree(work);
+        if (!handedOver) {
+          ConversionCache.deleteTree(work); // gone already when it was moved into the cache
+        }
       }
     }
   }
@@ -218,48 +291,41 @@ final class Conversions {
     }
   }
 
-  private static void tar(Path dir, OutputStream out) throws IOException {
+  private static void tar(List<OpenFile> files, OutputStream out) throws IOException {
     TarArchiveOutputStream tar = new TarArchiveOutputStream(out);
     tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
     tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
-    List<Path> files;
-    try (Stream<Path> walk = Files.walk(dir)) {
-      files = walk.filter(Files::isRegularFile).sorted(Comparator.comparing(Path::toString)).toList();
-    }
-    for (Path f : files) {
-      // name, size and time only: no owner, no platform attributes in the headers
-      TarArchiveEntry e = new TarArchiveEntry(dir.getFileName() + "/" + dir.relativize(f).toString().replace('\\', '/'));
-      e.setSize(Files.size(f));
-      e.setModTime(Files.getLastModifiedTime(f).toMillis());
+    for (OpenFile f : files) {
+      TarArchiveEntry e = new TarArchiveEntry(f.name());
+      e.setSize(f.size());
+      e.setModTime(f.modifiedMillis());
       tar.putArchiveEntry(e);
-      try (InputStream in = Files.newInputStream(f)) {
-        in.transferTo(tar);
-      }
+      copy(f, 0, f.size(), tar);
       tar.closeArchiveEntry();
     }
     tar.finish();
   }
 
-  private static void deleteTree(Path p) {
-    if (!Files.exists(p)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(p)) {
-      walk.sorted(Comparator.reverseOrder()).forEach(x -> x.toFile().delete());
-    } catch (IOException e) {
-      // a leftover temp directory is harmless: keys never collide with it
+  private static void copy(OpenFile f, long position, long count, OutputStream out) throws IOException {
+    java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate(1 << 16);
+    long at = position;
+    long end = position + count;
+    while (at < end) {
+      buffer.clear().limit((int) Math.min(buffer.capacity(), end - at));
+      int n = f.channel().read(buffer, at);
+      if (n < 0) {
+        throw new IOException(f.name() + " ended early");
+      }
+      out.write(buffer.array(), 0, n);
+      at += n;
     }
   }
 
-  /** A cached result: its key is its strong ETag. */
-  private record LocalFileBlob(Path file, String etag) implements Blob {
+  /** A result file, open since before the response started; its key is its strong ETag. */
+  private record OpenFileBlob(OpenFile file, String etag) implements Blob {
     @Override
     public long length() {
-      try {
-        return Files.size(file);
-      } catch (IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      }
+      return file.size();
     }
 
     @Override
@@ -269,19 +335,7 @@ final class Conversions {
 
     @Override
     public void copy(long position, long count, OutputStream out) throws IOException {
-      try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file)) {
-        InputStream in = java.nio.channels.Channels.newInputStream(ch.position(position));
-        byte[] buffer = new byte[1 << 16];
-        long left = count;
-        while (left > 0) {
-          int n = in.read(buffer, 0, (int) Math.min(buffer.length, left));
-          if (n < 0) {
-            throw new IOException(file + " ended early");
-          }
-          out.write(buffer, 0, n);
-          left -= n;
-        }
-      }
+      Conversions.copy(file, position, count, out);
     }
   }
 }

@@ -19,6 +19,7 @@ final class Exchange {
   final Response response;
   private Fields query;
   private int status = 200;
+  private String note;
   private long sent;
 
   Exchange(Request request, Response response) {
@@ -57,6 +58,26 @@ final class Exchange {
 
   long bytesSent() {
     return sent;
+  }
+
+  /** A remark for this request's access-log line (a conversion's cache outcome); null when there is none. */
+  String note() {
+    return note;
+  }
+
+  void note(String text) {
+    note = text;
+  }
+
+  /** The request body, at most {@code max} bytes (413 beyond: a request body is a small query, never a file). */
+  byte[] body(int max) throws IOException {
+    try (java.io.InputStream in = Content.Source.asInputStream(request)) {
+      byte[] b = in.readNBytes(max + 1);
+      if (b.length > max) {
+        throw new HttpError(413, "PayloadTooLarge", "The request body is over " + max + " bytes");
+      }
+      return b;
+    }
   }
 
   void setHeader(String name, String value) {

@@ -37,7 +37,8 @@ final class Gateway extends Handler.Abstract {
     this.options = options;
     this.guard = guard;
     this.hub = new HubApi(guard, new VirtualFiles(storage));
-    this.conversions = new Conversions(storage, guard, options.cacheDirectory(), options.maxConversions());
+    this.conversions = new Conversions(storage, guard,
+        new ConversionCache(options.cacheDirectory(), options.cacheMaxBytes()), options.maxConversions());
     this.serving = new ServingApi(guard);
     this.pages = new WebPages(guard, conversions, guard.root().fileName());
     this.tokenBytes = options.token() == null ? null : options.token().getBytes(StandardCharsets.UTF_8);
@@ -107,6 +108,14 @@ final class Gateway extends Handler.Abstract {
       serving.tritonIndex(ex);
       return;
     }
+    if (method.equals("POST") && raw.startsWith("/api/models/")) { // the Hub's one read-only POST: paths-info
+      List<String> rest = RootGuard.segments(raw).subList(2, RootGuard.segments(raw).size());
+      int at = rest.lastIndexOf("paths-info");
+      if (at > 0 && at >= rest.size() - 2) {
+        hub.pathsInfo(ex, rest.subList(0, at), at == rest.size() - 1 ? "main" : rest.get(at + 1));
+        return;
+      }
+    }
     if (!read) {
       ex.setHeader("Allow", "GET, HEAD");
       throw new HttpError(405, "MethodNotAllowed", "tfgw serve is read-only: " + method + " is not accepted");
@@ -159,6 +168,7 @@ final class Gateway extends Handler.Abstract {
         }
         ex.json(200, list);
       }
+      case "cache" -> ex.json(200, conversions.cache().stats());
       default -> throw HttpError.notFound("No API /api/" + kind);
     }
   }
@@ -219,6 +229,6 @@ final class Gateway extends Handler.Abstract {
     String query = ex.request.getHttpURI().getQuery();
     log(Request.getRemoteAddr(ex.request) + " " + ex.method() + " " + ex.rawPath()
         + (query == null ? "" : "?" + query) + " " + ex.status() + " " + ex.bytesSent() + "B "
-        + (System.nanoTime() - start) / 1_000_000 + "ms");
+        + (System.nanoTime() - start) / 1_000_000 + "ms" + (ex.note() == null ? "" : " " + ex.note()));
   }
 }

@@ -144,6 +144,97 @@ final class HubApi {
     ex.json(200, out);
   }
 
+  /**
+   * {@code POST /api/models/{repo}/paths-info/{rev}}: the given paths' entries as the tree lists them, in the order
+   * asked, absent paths left out (as the Hub does). The body is JSON ({@code {"paths": [...], "expand": true}}, as
+   * {@code @huggingface/hub} sends it) or a form ({@code paths=a&paths=b&expand=true}, as {@code huggingface_hub}
+   * does). With {@code expand}, each entry has the Hub's {@code lastCommit}: the snapshot's commit (the one
+   * {@code X-Repo-Commit} and model info give) and its newest file time; clients use its id to name their cached
+   * snapshot.
+   */
+  void pathsInfo(Exchange ex, List<String> repo, String rev) throws IOException {
+    PathsQuery q = PathsQuery.parse(ex.header(org.eclipse.jetty.http.HttpHeader.CONTENT_TYPE), ex.body(1 << 20));
+    Snapshot s = snapshot(repo, rev, q.paths().contains(VirtualSafetensors.NAME));
+    Map<String, Object> lastCommit = null;
+    if (q.expand()) {
+      lastCommit = new LinkedHashMap<>();
+      lastCommit.put("id", s.commit());
+      lastCommit.put("title", "tfgw snapshot of " + String.join("/", repo) + " at " + rev);
+      lastCommit.put("date", java.time.Instant.ofEpochMilli(lastModified(s)).toString());
+    }
+    List<Map<String, Object>> out = new ArrayList<>();
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    for (String asked : q.paths()) {
+      String path = asked.replaceAll("^/+|/+$", "");
+      if (!seen.add(path)) {
+        continue;
+      }
+      Blob blob = s.files().get(path);
+      Map<String, Object> e = new LinkedHashMap<>();
+      if (blob != null) {
+        e.put("type", "file");
+        e.put("oid", oidOf(blob.etag()));
+        e.put("size", blob.length());
+      } else if (!path.isEmpty() && s.files().keySet().stream().anyMatch(n -> n.startsWith(path + "/"))) {
+        e.put("type", "directory");
+        e.put("oid", oidOf(path));
+        e.put("size", 0);
+      } else {
+        continue; // the Hub leaves out what is not there; a client asking one path sees an empty list
+      }
+      e.put("path", path);
+      if (lastCommit != null) {
+        e.put("lastCommit", lastCommit);
+      }
+      out.add(e);
+    }
+    ex.json(200, out);
+  }
+
+  /** The paths and {@code expand} of a paths-info request. */
+  record PathsQuery(List<String> paths, boolean expand) {
+    static PathsQuery parse(String contentType, byte[] body) {
+      String type = contentType == null ? "" : contentType.toLowerCase(java.util.Locale.ROOT);
+      List<String> paths = new ArrayList<>();
+      boolean expand = false;
+      if (type.startsWith("application/x-www-form-urlencoded")) {
+        for (String pair : new String(body, StandardCharsets.UTF_8).split("&")) {
+          int eq = pair.indexOf('=');
+          String name = java.net.URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+          String value = eq < 0 ? "" : java.net.URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+          if (name.equals("paths") || name.equals("paths[]")) {
+            paths.add(value);
+          } else if (name.equals("expand")) {
+            expand = value.equalsIgnoreCase("true") || value.equals("1");
+          }
+        }
+      } else if (type.startsWith("application/json") || type.isEmpty()) {
+        com.fasterxml.jackson.databind.JsonNode json;
+        try {
+          json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(body);
+        } catch (IOException e) {
+          throw HttpError.badRequest("paths-info: the body is not JSON (" + e.getMessage().lines().findFirst().orElse("") + ")");
+        }
+        com.fasterxml.jackson.databind.JsonNode p = json == null ? null : json.get("paths");
+        if (p != null && p.isTextual()) {
+          paths.add(p.asText());
+        } else if (p != null && p.isArray()) {
+          p.forEach(x -> paths.add(x.asText()));
+        }
+        com.fasterxml.jackson.databind.JsonNode x = json == null ? null : json.get("expand");
+        expand = x != null && (x.asBoolean() || x.asText().equalsIgnoreCase("true"));
+      } else {
+        throw HttpError.badRequest("paths-info takes JSON ({\"paths\": [...], \"expand\": true}) or a form"
+            + " (paths=A&paths=B&expand=true), not " + contentType);
+      }
+      if (paths.isEmpty()) {
+        throw HttpError.badRequest("paths-info: give paths, as JSON {\"paths\": [\"config.json\"]} or a form"
+            + " paths=config.json");
+      }
+      return new PathsQuery(paths, expand);
+    }
+  }
+
   /** {@code GET|HEAD /{repo}/resolve|raw/{rev}/{file}} with ranges and ETags. */
   void file(Exchange ex, List<String> repo, String rev, List<String> file) throws IOException {
     String name = String.join("/", file);

@@ -215,7 +215,12 @@ final class WebPages {
           .append(to).append("\">").append(to).append("</a>");
     }
     b.append("</div><p class=\"muted\">Converted on request (as <code>tfgw convert</code> does), cached by content."
-        + " Running now: <span id=\"conversions\">-</span></p></section>");
+        + " Running now: <span id=\"conversions\">-</span>. ");
+    Map<String, Object> cache = conversions.cache().stats();
+    b.append("Cache: ").append(cache.get("entries")).append(" results, ")
+        .append(Html.bytes((Long) cache.get("bytes"))).append(" of ").append(Html.bytes((Long) cache.get("max_bytes")))
+        .append(", ").append(cache.get("evictions")).append(" evicted (<a href=\"/api/cache\">details</a>)")
+        .append("</p></section>");
   }
 
   /** Each meta graph's signatures: inputs and outputs with dtypes and shapes. */
