@@ -128,12 +128,16 @@ final class TensorListMappings {
    * only do by failing some op at run time with an unrelated message) keeps every run TF accepts.
    */
   private static String grownTo(MapContext c, OnnxGraph.Meta m, String index) {
-    String length = c.emit("SequenceLength", List.of(c.in(0)), DType.INT64, new long[0]);
+    return grownTo(c, c.in(0), m, index, c.in(2), c.shape(2));
+  }
+
+  /** {@code list} grown as above to {@code index + 1} elements with zeros of {@code item}'s shape. */
+  static String grownTo(MapContext c, String list, OnnxGraph.Meta m, String index, String item, long[] itemShape) {
+    String length = c.emit("SequenceLength", List.of(list), DType.INT64, new long[0]);
     String wanted = c.emit("Add", List.of(index, c.constant(Tensor.scalar(1L))), DType.INT64, new long[0]);
     String missing = c.emit("Sub", List.of(wanted, length), DType.INT64, new long[0]);
     String trips = c.emit("Max", List.of(missing, c.constant(Tensor.scalar(0L))), DType.INT64, new long[0]);
-    long[] itemShape = c.shape(2);
-    String shape = c.emit("Shape", List.of(c.in(2)), DType.INT64,
+    String shape = c.emit("Shape", List.of(item), DType.INT64,
         new long[] {itemShape == null ? -1 : itemShape.length});
     io.tfgw.proto.onnx.TensorProto zero = OnnxWriter.tensorProto("value", ConstValue.of(zeros(m.dtype())));
     String zeros = c.emit("ConstantOfShape", List.of(shape), m.dtype(), itemShape, n -> n.attrs.put("value",
@@ -160,7 +164,7 @@ final class TensorListMappings {
 
     String padded = c.g.fresh(c.name() + "/pad/Loop");
     c.g.meta.put(padded, new OnnxGraph.Meta(m.dtype(), m.shape(), true));
-    c.g.add("Loop", c.g.fresh("node:" + c.name() + "/pad/Loop"), List.of(trips, "", c.in(0)), List.of(padded))
+    c.g.add("Loop", c.g.fresh("node:" + c.name() + "/pad/Loop"), List.of(trips, "", list), List.of(padded))
         .attr("body", body);
     return padded;
   }
