@@ -116,7 +116,9 @@ final class TensorArrayMappings {
   /**
    * SequenceInsert at the written index. TF writes each index of an array once; an insert at position i needs i to
    * be at most the sequence's length (ONNX Runtime fails otherwise), so every run that succeeds wrote 0, 1, 2, ...
-   * in order, and the sequence then holds element i at position i exactly as the TensorArray does.
+   * in order, and the sequence then holds element i at position i exactly as the TensorArray does. A
+   * {@code dynamic_size} array (whose handle is its sequence) is padded and its element replaced instead, so it may
+   * be written in any order and past its end.
    */
   private static void write(MapContext c) {
     long[] elem = c.shape(2);
@@ -125,6 +127,16 @@ final class TensorArrayMappings {
       for (int i = 0; i < elem.length; i++) {
         elem[i] = elem[i] == before[i] ? elem[i] : -1;
       }
+    }
+    if (c.g.isSequence(c.in(0))) {
+      // a dynamic_size array may be written past its end (TF stacks the holes as zeros) or into such a hole: pad it
+      // to index + 1 elements, then replace the element, as a growing TF2 TensorList is exported
+      OnnxGraph.Meta m = new OnnxGraph.Meta(c.dtype(2), elem, true);
+      String index = c.asInt64(1);
+      String padded = TensorListMappings.grownTo(c, flow(c, 3), m, index, c.in(2), c.shape(2));
+      String erased = sequence(c, c.emit("SequenceErase", List.of(padded, index), c.dtype(2), elem));
+      c.output(0, sequence(c, c.emit("SequenceInsert", List.of(erased, c.in(2), index), c.dtype(2), elem)));
+      return;
     }
     c.output(0, sequence(c, c.emit("SequenceInsert", List.of(flow(c, 3), c.in(2), c.in(1)), c.dtype(2), elem)));
   }

@@ -107,17 +107,66 @@ final class TensorListMappings {
     }));
   }
 
-  /** Replaces element {@code i}: erase it, insert the new one at {@code i}. */
+  /**
+   * Replaces element {@code i}: erase it, insert the new one at {@code i}. A list that grows (a TensorArray with
+   * {@code dynamic_size=True}: {@code resize_if_index_out_of_bounds}) is first padded to {@code i + 1} elements.
+   */
   private static void setItem(MapContext c) {
     requireOpset(c);
     OnnxGraph.Meta m = list(c, 0);
-    if (c.attrBool("resize_if_index_out_of_bounds", false)) {
-      throw new UnsupportedInputException("it grows the list (a TensorArray with dynamic_size=True); only lists of "
-          + "a fixed size can be exported");
-    }
     String index = c.asInt64(1);
-    String erased = sequence(c, "SequenceErase", List.of(c.in(0), index), m.dtype(), m.shape(), n -> { });
+    String list = c.attrBool("resize_if_index_out_of_bounds", false) ? grownTo(c, m, index) : c.in(0);
+    String erased = sequence(c, "SequenceErase", List.of(list, index), m.dtype(), m.shape(), n -> { });
     c.output(0, sequence(c, "SequenceInsert", List.of(erased, c.in(2), index), m.dtype(), m.shape(), n -> { }));
+  }
+
+  /**
+   * The list with zeros of the written element's shape appended until it has {@code index + 1} elements (none when
+   * it has): TF resizes the list to {@code index + 1}, and an element it never writes stacks as zeros, so a write
+   * past the end leaves zeros in the holes as TF's stack gives them. ONNX has no op that appends n elements, so a
+   * Loop of {@code max(0, index + 1 - length)} iterations appends one each; padding (not refusing, which ONNX could
+   * only do by failing some op at run time with an unrelated message) keeps every run TF accepts.
+   */
+  private static String grownTo(MapContext c, OnnxGraph.Meta m, String index) {
+    return grownTo(c, c.in(0), m, index, c.in(2), c.shape(2));
+  }
+
+  /** {@code list} grown as above to {@code index + 1} elements with zeros of {@code item}'s shape. */
+  static String grownTo(MapContext c, String list, OnnxGraph.Meta m, String index, String item, long[] itemShape) {
+    String length = c.emit("SequenceLength", List.of(list), DType.INT64, new long[0]);
+    String wanted = c.emit("Add", List.of(index, c.constant(Tensor.scalar(1L))), DType.INT64, new long[0]);
+    String missing = c.emit("Sub", List.of(wanted, length), DType.INT64, new long[0]);
+    String trips = c.emit("Max", List.of(missing, c.constant(Tensor.scalar(0L))), DType.INT64, new long[0]);
+    String shape = c.emit("Shape", List.of(item), DType.INT64,
+        new long[] {itemShape == null ? -1 : itemShape.length});
+    io.tfgw.proto.onnx.TensorProto zero = OnnxWriter.tensorProto("value", ConstValue.of(zeros(m.dtype())));
+    String zeros = c.emit("ConstantOfShape", List.of(shape), m.dtype(), itemShape, n -> n.attrs.put("value",
+        AttributeProto.newBuilder().setName("value").setType(AttributeProto.AttributeType.TENSOR).setT(zero)
+            .build()));
+
+    OnnxGraph body = c.g.subgraph();
+    String iteration = body.fresh(c.name() + "/pad/iteration");
+    body.meta.put(iteration, new OnnxGraph.Meta(DType.INT64, new long[0]));
+    body.inputs.add(new OnnxGraph.Port(iteration, DType.INT64, new long[0], null));
+    String condIn = body.fresh(c.name() + "/pad/cond_in");
+    body.meta.put(condIn, new OnnxGraph.Meta(DType.BOOL, new long[0]));
+    body.inputs.add(new OnnxGraph.Port(condIn, DType.BOOL, new long[0], null));
+    String listIn = body.fresh(c.name() + "/pad/list_in");
+    body.meta.put(listIn, new OnnxGraph.Meta(m.dtype(), m.shape(), true));
+    body.inputs.add(new OnnxGraph.Port(listIn, m.dtype(), null, null));
+    String appended = body.fresh(c.name() + "/pad/appended");
+    body.meta.put(appended, new OnnxGraph.Meta(m.dtype(), m.shape(), true));
+    body.add("SequenceInsert", body.fresh("node:" + c.name() + "/pad/SequenceInsert"), List.of(listIn, zeros),
+        List.of(appended));
+    // the trip count alone ends the loop (its condition input is empty, so the body's is not read)
+    body.addSubgraphOutput(c.constant(Tensor.scalar(true)), c.name() + "/pad/cond_out", c.opset);
+    body.addSubgraphOutput(appended, c.name() + "/pad/list_out", c.opset);
+
+    String padded = c.g.fresh(c.name() + "/pad/Loop");
+    c.g.meta.put(padded, new OnnxGraph.Meta(m.dtype(), m.shape(), true));
+    c.g.add("Loop", c.g.fresh("node:" + c.name() + "/pad/Loop"), List.of(trips, "", list), List.of(padded))
+        .attr("body", body);
+    return padded;
   }
 
   private static void pushBack(MapContext c) {

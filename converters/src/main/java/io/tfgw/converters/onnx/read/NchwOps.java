@@ -43,7 +43,13 @@ final class NchwOps {
     }
   }
 
-  /** Per spatial axis: [begin, end] pads from pads/auto_pad (SAME_* needs the static input size). */
+  /**
+   * Per spatial axis: [begin, end] pads from pads/auto_pad, or null for SAME_UPPER on an input whose height and
+   * width are known only at run time: ONNX's SAME_UPPER puts the odd pixel at the end, exactly as TF's
+   * padding="SAME" does, so those nodes map to SAME and need no size (tfgw's own exports of loops with
+   * convolutions are such nodes). SAME_LOWER puts it at the start, which TF has no padding for, so it needs the
+   * static size.
+   */
   private static long[][] pads(NodeContext c, long[] inHw, long[] kernel, long[] strides, long[] dilations) {
     String autoPad = c.attrString("auto_pad", "NOTSET");
     long[][] out = new long[2][2];
@@ -61,7 +67,11 @@ final class NchwOps {
       case "VALID" -> { }
       case "SAME_UPPER", "SAME_LOWER" -> {
         if (inHw == null) {
-          throw c.unsupported("auto_pad " + autoPad + " on an input whose height and width are not known");
+          if (autoPad.equals("SAME_UPPER")) {
+            return null;
+          }
+          throw c.unsupported("auto_pad SAME_LOWER on an input whose height and width are not known in the file"
+              + " (SAME_UPPER and explicit pads are mapped at any size)");
         }
         for (int k = 0; k < 2; k++) {
           long outSize = (inHw[k] + strides[k] - 1) / strides[k];
@@ -213,11 +223,12 @@ final class NchwOps {
 
   private static String conv2d(NodeContext c, String op, String x, String filter, DType t, long[] strides,
       long[] dilations, long[][] pads) {
-    boolean valid = pads[0][0] == 0 && pads[0][1] == 0 && pads[1][0] == 0 && pads[1][1] == 0;
+    boolean same = pads == null;
+    boolean valid = !same && pads[0][0] == 0 && pads[0][1] == 0 && pads[1][0] == 0 && pads[1][1] == 0;
     var nd = c.nd(op, x, filter).putAttr("T", type(t)).putAttr("strides", ints(1, strides[0], strides[1], 1))
         .putAttr("dilations", ints(1, dilations[0], dilations[1], 1)).putAttr("data_format", str("NHWC"))
-        .putAttr("padding", str(valid ? "VALID" : "EXPLICIT"));
-    if (!valid) {
+        .putAttr("padding", str(same ? "SAME" : valid ? "VALID" : "EXPLICIT"));
+    if (!same && !valid) {
       nd.putAttr("explicit_paddings", ints(0, 0, pads[0][0], pads[0][1], pads[1][0], pads[1][1], 0, 0));
     }
     if (op.equals("Conv2D")) {
@@ -251,6 +262,11 @@ final class NchwOps {
     boolean includePad = !max && c.attrInt("count_include_pad", 0) != 0;
     long[] hw = staticHw(c, 0);
     long[][] pads = pads(c, hw, kernel, strides, dilations);
+    if (pads == null && (ceil || includePad)) {
+      // TF's SAME pooling neither counts the padding nor rounds up: those need the pads, so the static size
+      throw c.unsupported("auto_pad SAME_UPPER with " + (ceil ? "ceil_mode" : "count_include_pad")
+          + " on an input whose height and width are not known in the file");
+    }
     // ceil_mode: extra padding at the end so the last partial window counts (never one that starts in padding)
     long[] extra = new long[2];
     if (ceil) {
@@ -267,7 +283,7 @@ final class NchwOps {
       }
     }
     String xNhwc = c.transpose(x.ref(), t, TO_NHWC);
-    boolean noPads = pads[0][0] == 0 && pads[0][1] == 0 && pads[1][0] == 0 && pads[1][1] == 0;
+    boolean noPads = pads != null && pads[0][0] == 0 && pads[0][1] == 0 && pads[1][0] == 0 && pads[1][1] == 0;
     String y;
     String autoPad = c.attrString("auto_pad", "NOTSET");
     if (!ceil && autoPad.equals("SAME_UPPER") && !includePad) {
