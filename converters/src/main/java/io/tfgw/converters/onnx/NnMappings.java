@@ -176,11 +176,16 @@ final class NnMappings {
       case "VALID":
         return new long[] {0, 0, 0, 0};
       case "SAME": {
-        if (inHw[0] < 0 || inHw[1] < 0) {
+        // With stride 1 TF's SAME pads, (k - 1) * dilation in all, do not depend on the size, so they are written
+        // even when the size is known only at run time: ONNX Runtime refuses auto_pad SAME_UPPER with dilations,
+        // and TF allows dilations only with stride 1. Other strides on unknown sizes get SAME_UPPER (TF's rule).
+        long hIn = inHw[0] >= 0 ? inHw[0] : strides[0] == 1 ? 1 : -1;
+        long wIn = inHw[1] >= 0 ? inHw[1] : strides[1] == 1 ? 1 : -1;
+        if (hIn < 0 || wIn < 0) {
           return null;
         }
-        long[] h = Shapes.samePads(inHw[0], k[0], strides[0], dilations[0]);
-        long[] w = Shapes.samePads(inHw[1], k[1], strides[1], dilations[1]);
+        long[] h = Shapes.samePads(hIn, k[0], strides[0], dilations[0]);
+        long[] w = Shapes.samePads(wIn, k[1], strides[1], dilations[1]);
         return new long[] {h[0], w[0], h[1], w[1]};
       }
       case "EXPLICIT": {
