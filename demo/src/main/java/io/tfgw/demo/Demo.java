@@ -96,7 +96,7 @@ public final class Demo {
 
     section("A TF2 SavedModel (MNIST classifier) exported to ONNX and verified (within 64 ulp of each output's "
         + "largest magnitude, ONNX's bound); the ONNX file run back in tfgw on a drawn digit 1, and compared with "
-        + "tf2onnx's export of the same SavedModel");
+        + "tf2onnx's export of the same SavedModel; a TF1 dynamic GRU (while loop, TensorArrays) as an ONNX Loop");
     Path pair = realworld.resolve("onnx-pairs/convert_model_x2y");
     Path onnx = out.resolve("mnist.onnx");
     tfgw("convert", pair.resolve("mnist").toString(), onnx.toString(), "--to", "onnx", "--verify");
@@ -104,6 +104,9 @@ public final class Demo {
     Files.writeString(digit, drawnOne("sequential_input"));
     tfgw("run", onnx.toString(), "--inputs", digit.toString());
     tfgw("verify", pair.resolve("mnist.onnx").toString(), onnx.toString());
+    // a TF1 dynamic GRU (tf.nn.dynamic_rnn: a while loop over TensorArrays) becomes an ONNX Loop over sequences
+    tfgw("convert", rw("dl4j-test-resources/tf_graphs/examples/primitive_gru_dynamic/frozen_model.pb"),
+        out.resolve("dynamic-gru.onnx").toString(), "--to", "onnx", "--verify");
 
     section("Push the SavedModel to S3 in TF Serving's layout (an S3 server started on 127.0.0.1 for the demo)");
     try (EmbeddedS3 s3 = EmbeddedS3.start()) {

@@ -29,6 +29,10 @@ class DemoTest {
     assertThat(out.resolve("nxt-frozen.pb")).exists();
     // the ONNX export verifies, and the ONNX file read back classifies the drawn 1 as a 1
     assertThat(out.resolve("mnist.onnx")).exists();
+    // the TF1 dynamic GRU's while loop exports as an ONNX Loop, and its --verify compares both sides
+    assertThat(out.resolve("dynamic-gru.onnx")).exists();
+    assertThat(log).contains("primitive_gru_dynamic/frozen_model.pb (frozen) -> " + out.resolve("dynamic-gru.onnx")
+        + " (onnx, opset 17");
     assertThat(log).contains("(onnx, opset 17, IR 8)");
     String probabilities = log.substring(log.indexOf("softmax: float32 [1, 10]"));
     probabilities = probabilities.substring(probabilities.indexOf("[["), probabilities.indexOf("]]") + 2);
