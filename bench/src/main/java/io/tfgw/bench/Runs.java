@@ -167,10 +167,28 @@ final class Runs {
     return new Result(all.get(n / 2).seconds(), peak);
   }
 
-  /** Flushes dirty pages so the next timed run does not pay for earlier writes. */
+  /**
+   * Seconds to wait after the sync before a timed run (bench/run --settle). On the VMs this bench runs on, memory
+   * the guest frees (the deleted output of the previous run) is handed back to the host within a few seconds, and
+   * pages written after that cost about 4x the system time of pages written at once: the same 2 GiB copy took
+   * 1.3-1.4 s started right after the delete and 5.0-5.3 s started 6 s later, alternating (a direct-buffer copy
+   * loop; cp showed the same). A run started "right after" the sync fell on either side at random, so every
+   * command is started in the same, settled state: the state of a machine that has not just deleted gigabytes.
+   */
+  static int settleSeconds = 8;
+
+  /** Flushes dirty pages so the next timed run does not pay for earlier writes, then lets freed memory settle. */
   static void sync() throws Exception {
     new ProcessBuilder("sync").inheritIO().start().waitFor();
-    Thread.sleep(500);
+    Thread.sleep(500L + 1000L * settleSeconds);
+  }
+
+  /** The run of median wall time, with the peak RSS of them all. */
+  static Result median(List<Result> runs) {
+    List<Result> all = new ArrayList<>(runs);
+    all.sort(Comparator.comparingDouble(Result::seconds));
+    long peak = all.stream().mapToLong(Result::peakRssBytes).max().orElse(0);
+    return new Result(all.get(all.size() / 2).seconds(), peak);
   }
 
   static double median(int n, Callable<Double> run) throws Exception {

@@ -4,6 +4,7 @@ import io.tfgw.core.CorruptInputException;
 import io.tfgw.core.io.Varint;
 import io.tfgw.core.tensor.CanonicalStrings;
 import io.tfgw.core.tensor.DType;
+import io.tfgw.core.tensor.TensorCopier;
 import io.tfgw.core.tensor.TensorData;
 import io.tfgw.proto.TensorSliceProto;
 import java.io.BufferedInputStream;
@@ -202,7 +203,7 @@ final class V1SliceEncoder {
   }
 
   /** Writes the serialized SavedTensorSlices, copying values through {@code buf} (any size). */
-  void writeTo(OutputStream out, byte[] buf) throws IOException {
+  void writeTo(OutputStream out, byte[] buf, TensorCopier copier) throws IOException {
     long ss = savedSliceLength();
     writeVarint(out, tag(2, 2));
     writeVarint(out, ss);
@@ -218,7 +219,18 @@ final class V1SliceEncoder {
     if (n == 0) {
       return;
     }
-    // packed fixed-size values are copied in large reads; varints and strings are parsed in small ones, buffered
+    if (fixedWire()) {
+      // packed fixed-size values are the canonical bytes as they are: copied through the copier's buffer
+      writeVarint(out, tag(field, 2));
+      writeVarint(out, payloadLength());
+      long copied = copier.copy(data, out, null);
+      if (copied != payloadLength()) {
+        throw new CorruptInputException("Tensor '" + name + "' gave " + copied + " bytes; " + dtype + data.shape()
+            + " needs " + payloadLength());
+      }
+      return;
+    }
+    // varints and strings are parsed in small reads, buffered
     try (InputStream in = fixedWire() ? data.open()
         : new BufferedInputStream(data.open(), 1 << 16)) {
       if (dtype == DType.STRING) {

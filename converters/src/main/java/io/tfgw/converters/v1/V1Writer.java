@@ -9,6 +9,7 @@ import io.tfgw.core.storage.Storage;
 import io.tfgw.core.table.TableWriter;
 import io.tfgw.core.tensor.DType;
 import io.tfgw.core.tensor.Shape;
+import io.tfgw.core.tensor.TensorCopier;
 import io.tfgw.core.tensor.TensorData;
 import io.tfgw.core.tensor.TensorProtos;
 import io.tfgw.core.tensor.TensorSlice;
@@ -52,6 +53,8 @@ public final class V1Writer implements CheckpointWriter {
    * KiB pieces stay in the core's cache from the read through the crcs to the write.
    */
   private final byte[] copyBuffer = new byte[1 << 16];
+  /** Packed float/double/complex values: a local source's bytes reach the file with no array in between. */
+  private final TensorCopier copier = new TensorCopier();
 
   public V1Writer(Storage storage, Location file) {
     this.storage = storage;
@@ -117,7 +120,7 @@ public final class V1Writer implements CheckpointWriter {
       table.add(new byte[0], metaValue);
       for (Map.Entry<byte[], V1SliceEncoder> e : slices.entrySet()) {
         V1SliceEncoder enc = e.getValue();
-        table.addStreaming(e.getKey(), enc.length(), o -> enc.writeTo(o, copyBuffer));
+        table.addStreaming(e.getKey(), enc.length(), o -> enc.writeTo(o, copyBuffer, copier));
       }
       table.finish();
       out.commit();

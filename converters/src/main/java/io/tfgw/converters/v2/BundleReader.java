@@ -7,6 +7,7 @@ import io.tfgw.core.UnsupportedInputException;
 import io.tfgw.core.WrongInputException;
 import io.tfgw.core.checkpoint.CheckpointReader;
 import io.tfgw.core.checkpoint.TensorNameSlices;
+import io.tfgw.core.io.ChecksummedChannel;
 import io.tfgw.core.io.ChecksummedInputStream;
 import io.tfgw.core.io.Crc32c;
 import io.tfgw.core.storage.Location;
@@ -368,6 +369,15 @@ public final class BundleReader implements CheckpointReader {
         // the stored crc is that of the canonical bytes unless they are byte-swapped on the way
         boolean unchanged = dtype.isFixedSize() && !(bigEndian && dtype.swapUnit() > 1);
         return unchanged ? java.util.OptionalInt.of(Crc32c.unmask(entry.getCrc32C())) : java.util.OptionalInt.empty();
+      }
+
+      @Override
+      public java.nio.channels.ReadableByteChannel openChannel() {
+        if (!dtype.isFixedSize() || (bigEndian && dtype.swapUnit() > 1)) {
+          return TensorData.super.openChannel();
+        }
+        return new ChecksummedChannel(shard(entry.getShardId()).channel(entry.getOffset(), entry.getSize()),
+            entry.getSize(), Crc32c.unmask(entry.getCrc32C()), detail -> detailFor(where, detail));
       }
 
       @Override

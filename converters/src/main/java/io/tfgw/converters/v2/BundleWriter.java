@@ -14,6 +14,7 @@ import io.tfgw.core.table.TableWriter;
 import io.tfgw.core.tensor.CanonicalStrings;
 import io.tfgw.core.tensor.DType;
 import io.tfgw.core.tensor.Shape;
+import io.tfgw.core.tensor.TensorCopier;
 import io.tfgw.core.tensor.TensorData;
 import io.tfgw.core.tensor.TensorSlice;
 import io.tfgw.proto.BundleEntryProto;
@@ -39,9 +40,6 @@ import java.util.zip.CRC32C;
  * checkpoint.
  */
 public final class BundleWriter implements CheckpointWriter {
-  /** 64 KiB pieces stay in the core's cache from the read through both crcs to the write (see LocalStorage). */
-  private static final int COPY_BUFFER = 1 << 16;
-
   private final Storage storage;
   private final Location prefix;
   private final int numShards;
@@ -50,7 +48,7 @@ public final class BundleWriter implements CheckpointWriter {
   private final TreeMap<byte[], BundleEntryProto.Builder> entries = new TreeMap<>(Arrays::compareUnsigned);
   private boolean finished;
   /** One buffer for every tensor's copy: a tensor-sized array per tensor would be a humongous allocation each. */
-  private byte[] copyBuffer;
+  private final TensorCopier copier = new TensorCopier();
 
   public BundleWriter(Storage storage, Location prefix) {
     this(storage, prefix, 1, 1);
@@ -193,22 +191,7 @@ public final class BundleWriter implements CheckpointWriter {
 
   /** Copies the canonical bytes into {@code out}, through {@code crc} unless it is null. */
   private long copy(TensorData data, AtomicOutputStream out, CRC32C crc) throws IOException {
-    if (copyBuffer == null) {
-      copyBuffer = new byte[COPY_BUFFER];
-    }
-    byte[] buf = copyBuffer;
-    long total = 0;
-    try (InputStream in = data.open()) {
-      int n;
-      while ((n = in.read(buf)) > 0) {
-        if (crc != null) {
-          crc.update(buf, 0, n);
-        }
-        out.write(buf, 0, n);
-        total += n;
-      }
-    }
-    return total;
+    return copier.copy(data, out, crc);
   }
 
   /** {@code [varint64 len]... [fixed32 masked crc of the lengths as uint32 (uint64 if large)] [bytes]...}. */

@@ -2,6 +2,7 @@ package io.tfgw.core.storage;
 
 import java.io.Closeable;
 import java.io.InputStream;
+import java.nio.channels.ReadableByteChannel;
 
 /**
  * Positional reads of one file. Thread-safe for concurrent positional reads. Reading past the end is a
@@ -34,6 +35,15 @@ public interface RandomAccessInput extends Closeable {
    */
   default InputStream stream(long position, long length) {
     return new PositionalInputStream(this, position, length);
+  }
+
+  /**
+   * A channel over {@code [position, position + length)}: the same bytes as {@link #stream}, read into the caller's
+   * buffers. By default it is the stream's bytes; local files read positionally straight into the caller's (direct)
+   * buffer, so a copy costs no intermediate array.
+   */
+  default ReadableByteChannel channel(long position, long length) {
+    return new StreamChannel(stream(position, length));
   }
 
   @Override

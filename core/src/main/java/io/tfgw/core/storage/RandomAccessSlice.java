@@ -53,6 +53,12 @@ public final class RandomAccessSlice implements RandomAccessInput {
   }
 
   @Override
+  public java.nio.channels.ReadableByteChannel channel(long position, long len) {
+    check(position, len);
+    return source.channel(offset + position, len);
+  }
+
+  @Override
   public void close() {
     if (closeSource) {
       source.close();

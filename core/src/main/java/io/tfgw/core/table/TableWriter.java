@@ -1,10 +1,12 @@
 package io.tfgw.core.table;
 
+import io.tfgw.core.io.ByteBufferSink;
 import io.tfgw.core.io.Crc32c;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 
 /**
@@ -97,7 +99,7 @@ public final class TableWriter {
     crc.update(head);
     write(head);
     long[] written = {0};
-    OutputStream through = new OutputStream() {
+    final class Through extends OutputStream implements ByteBufferSink {
       @Override
       public void write(int b) throws IOException {
         write(new byte[] {(byte) b}, 0, 1);
@@ -109,7 +111,25 @@ public final class TableWriter {
         out.write(b, off, len);
         written[0] += len;
       }
-    };
+
+      /** A direct buffer is checksummed in place and passed on as it is when the output takes buffers. */
+      @Override
+      public void write(ByteBuffer src) throws IOException {
+        int len = src.remaining();
+        if (!(out instanceof ByteBufferSink sink)) {
+          byte[] copy = new byte[len];
+          src.get(copy);
+          write(copy, 0, len);
+          return;
+        }
+        int start = src.position();
+        crc.update(src);
+        src.position(start);
+        sink.write(src);
+        written[0] += len;
+      }
+    }
+    OutputStream through = new Through();
     try {
       value.writeTo(through);
     } catch (IOException e) {

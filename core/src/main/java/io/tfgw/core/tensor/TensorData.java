@@ -20,6 +20,15 @@ public interface TensorData {
   /** A new stream over the canonical bytes, from the start. May be called any number of times. */
   InputStream open();
 
+  /**
+   * The same bytes as {@link #open()}, as a channel: sources that can read straight into the caller's buffer (a
+   * local V2 data file) override it, so a copy into a direct buffer costs no intermediate array. Checks as
+   * {@link #open()} does.
+   */
+  default java.nio.channels.ReadableByteChannel openChannel() {
+    return new io.tfgw.core.storage.StreamChannel(open());
+  }
+
   /** Length of the canonical bytes: exact for fixed-size dtypes; -1 when unknown before reading. */
   default long canonicalLength() {
     return dtype().isFixedSize() ? shape().byteSize(dtype()) : -1;
