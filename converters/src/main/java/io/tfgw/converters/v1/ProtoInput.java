@@ -4,6 +4,8 @@ import io.tfgw.core.CorruptInputException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ReadableByteChannel;
 
 /** Sequential protobuf wire-format reads from a stream, tracking the position so nested lengths can be honoured. */
 final class ProtoInput {
@@ -78,6 +80,42 @@ final class ProtoInput {
     }
     try {
       int r = in.read(b, off, n);
+      if (r < 0) {
+        throw corrupt("value ends early");
+      }
+      pos += r;
+      return r;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Reads up to {@code max} bytes (at least 1) into {@code dst}: straight from the value's channel when it is one (a
+   * streamed table value), so a direct buffer gets them with no array in between.
+   */
+  int readSome(ByteBuffer dst, long max) {
+    int want = (int) Math.min(dst.remaining(), max);
+    if (want == 0) {
+      return 0;
+    }
+    try {
+      int r;
+      if (in instanceof ReadableByteChannel channel) {
+        int limit = dst.limit();
+        dst.limit(dst.position() + want);
+        try {
+          r = channel.read(dst);
+        } finally {
+          dst.limit(limit);
+        }
+      } else {
+        byte[] chunk = new byte[Math.min(want, 1 << 16)];
+        r = in.read(chunk, 0, chunk.length);
+        if (r > 0) {
+          dst.put(chunk, 0, r);
+        }
+      }
       if (r < 0) {
         throw corrupt("value ends early");
       }

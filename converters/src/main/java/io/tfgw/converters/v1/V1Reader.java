@@ -196,6 +196,16 @@ public final class V1Reader implements CheckpointReader {
 
       @Override
       public InputStream open() {
+        return decoder();
+      }
+
+      /** The decoder itself: values it passes through go from the file straight into the caller's buffer. */
+      @Override
+      public java.nio.channels.ReadableByteChannel openChannel() {
+        return decoder();
+      }
+
+      private V1SliceDecoder decoder() {
         TableValue value = table.find(TensorNameSlices.encode(info.name(), slice)).orElseThrow(() ->
             new CorruptInputException(where + ": listed in the metadata but its data entry is missing"));
         return new V1SliceDecoder(value.open(), value.length(), info.dtype(), sliceShape.numElements(), where);

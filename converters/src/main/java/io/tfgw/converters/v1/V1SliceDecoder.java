@@ -4,6 +4,8 @@ import io.tfgw.core.CorruptInputException;
 import io.tfgw.core.tensor.DType;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.ReadableByteChannel;
 
 /**
  * Streams the canonical bytes of one V1 slice out of its table value, a serialized
@@ -14,7 +16,7 @@ import java.io.InputStream;
  * int8/16 and uint8/16, {@code half_val} for float16, {@code scomplex_val}, {@code string_val}, ...), packed;
  * unpacked encodings and {@code tensor_content} are accepted too. The element count must match the slice.
  */
-final class V1SliceDecoder extends InputStream {
+final class V1SliceDecoder extends InputStream implements ReadableByteChannel {
   private static final int TOP_DATA = 2; // SavedTensorSlices.data
   private static final int SLICE_DATA = 3; // SavedSlice.data
   private static final int TENSOR_CONTENT = 4;
@@ -159,6 +161,15 @@ final class V1SliceDecoder extends InputStream {
           }
           bufLen = 8;
           passThroughLeft = len;
+        } else if (wire == ProtoInput.LEN && isFixedWire()) {
+          // packed little-endian floats/doubles are the canonical bytes as they are: passed through
+          long len = in.readLength(tensorEnd);
+          int unit = dtype == DType.FLOAT || dtype == DType.COMPLEX64 ? 4 : 8;
+          if (len % unit != 0) {
+            throw in.corrupt("packed " + unit + "-byte values of " + len + " bytes");
+          }
+          elements += len / unit; // complex: counted in halves, corrected in finish()
+          passThroughLeft = len;
         } else if (wire == ProtoInput.LEN) {
           long len = in.readLength(tensorEnd);
           packedEnd = in.position() + len;
@@ -176,20 +187,8 @@ final class V1SliceDecoder extends InputStream {
     return dtype == DType.FLOAT || dtype == DType.DOUBLE || dtype == DType.COMPLEX64 || dtype == DType.COMPLEX128;
   }
 
-  /** Decodes packed elements into the buffer until it is nearly full or the run ends. */
+  /** Decodes packed varint elements into the buffer until it is nearly full or the run ends. */
   private void decodePacked() {
-    if (isFixedWire()) {
-      int unit = dtype == DType.FLOAT || dtype == DType.COMPLEX64 ? 4 : 8;
-      long left = packedEnd - in.position();
-      if (left % unit != 0) {
-        throw in.corrupt("packed " + unit + "-byte values of " + left + " bytes");
-      }
-      int n = (int) Math.min(buffer.length, left);
-      in.readFully(buffer, 0, n);
-      bufLen = n;
-      elements += n / unit; // complex: counted in halves, corrected in finish()
-      return;
-    }
     while (in.position() < packedEnd && bufLen + 8 <= buffer.length) {
       putInteger(in.readVarint());
     }
@@ -257,6 +256,38 @@ final class V1SliceDecoder extends InputStream {
     System.arraycopy(buffer, bufPos, b, off, n);
     bufPos += n;
     return n;
+  }
+
+  /**
+   * As {@link #read(byte[], int, int)}; bytes that pass through unchanged (packed floats and doubles,
+   * tensor_content) go from the table value straight into {@code dst}.
+   */
+  @Override
+  public int read(ByteBuffer dst) {
+    if (!dst.hasRemaining()) {
+      return 0;
+    }
+    while (true) {
+      if (bufPos < bufLen) {
+        int n = Math.min(dst.remaining(), bufLen - bufPos);
+        dst.put(buffer, bufPos, n);
+        bufPos += n;
+        return n;
+      }
+      if (started && passThroughLeft > 0) {
+        int n = in.readSome(dst, passThroughLeft);
+        passThroughLeft -= n;
+        return n;
+      }
+      if (!fill()) {
+        return -1;
+      }
+    }
+  }
+
+  @Override
+  public boolean isOpen() {
+    return !done;
   }
 
   @Override

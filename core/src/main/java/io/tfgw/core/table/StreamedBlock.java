@@ -7,6 +7,8 @@ import io.tfgw.core.io.Crc32c;
 import io.tfgw.core.storage.RandomAccessInput;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.ReadableByteChannel;
 import java.util.Arrays;
 import java.util.Optional;
 import java.util.zip.CRC32C;
@@ -109,24 +111,31 @@ final class StreamedBlock {
     public InputStream open() {
       byte[] trailer = input.readFully(handle.offset() + handle.size(), TableFormat.BLOCK_TRAILER_LENGTH);
       int stored = (trailer[1] & 0xff) | (trailer[2] & 0xff) << 8 | (trailer[3] & 0xff) << 16 | (trailer[4] & 0xff) << 24;
-      return new BlockValueStream(input.stream(handle.offset(), handle.size()), trailer[0], Crc32c.unmask(stored),
+      return new BlockValueStream(input.channel(handle.offset(), handle.size()), trailer[0], Crc32c.unmask(stored),
           valueStart, valueLen, handle.size());
     }
   }
 
-  /** Streams the block through a crc, exposing only [valueStart, valueStart + valueLen). */
-  private final class BlockValueStream extends InputStream {
-    private final InputStream block;
+  /**
+   * Streams the block through a crc, exposing only [valueStart, valueStart + valueLen). Every block byte is
+   * checksummed once, when it is read from the file: into a small buffer for the value's headers and the block's
+   * other entries, or, as a channel, straight into the caller's buffer (a direct buffer is checksummed in place).
+   */
+  private final class BlockValueStream extends InputStream implements ReadableByteChannel {
+    private final ReadableByteChannel block;
     private final CRC32C crc = new CRC32C();
     private final byte type;
     private final int expected;
     private final long valueStart;
     private final long valueEnd;
     private final long blockSize;
+    /** Block bytes read from the file but not yet handed out or skipped, between position and limit. */
+    private final ByteBuffer buffered = ByteBuffer.allocate(1 << 16).flip();
+    /** Block bytes handed out or skipped. */
     private long pos;
     private boolean verified;
 
-    BlockValueStream(InputStream block, byte type, int expected, long valueStart, long valueLen, long blockSize) {
+    BlockValueStream(ReadableByteChannel block, byte type, int expected, long valueStart, long valueLen, long blockSize) {
       this.block = block;
       this.type = type;
       this.expected = expected;
@@ -135,16 +144,43 @@ final class StreamedBlock {
       this.blockSize = blockSize;
     }
 
+    /** Reads block bytes from the file into {@code dst} (at most {@code max}) through the crc. */
+    private int readBlock(ByteBuffer dst, long max) throws IOException {
+      int start = dst.position();
+      int limit = dst.limit();
+      dst.limit(start + (int) Math.min(dst.remaining(), max));
+      int n;
+      try {
+        n = block.read(dst);
+      } finally {
+        dst.limit(limit);
+      }
+      if (n < 0) {
+        throw new CorruptInputException(what + ": block ends early");
+      }
+      ByteBuffer got = dst.duplicate();
+      got.position(start).limit(start + n);
+      crc.update(got);
+      return n;
+    }
+
+    /** Makes sure some bytes are buffered; the block must have some left. */
+    private void fill() throws IOException {
+      if (buffered.hasRemaining()) {
+        return;
+      }
+      buffered.clear();
+      readBlock(buffered, blockSize - pos);
+      buffered.flip();
+    }
+
     private void consume(long n) throws IOException {
-      byte[] buf = new byte[(int) Math.min(1 << 16, Math.max(1, n))];
       while (n > 0) {
-        int r = block.read(buf, 0, (int) Math.min(buf.length, n));
-        if (r < 0) {
-          throw new CorruptInputException(what + ": block ends early");
-        }
-        crc.update(buf, 0, r);
-        pos += r;
-        n -= r;
+        fill();
+        int k = (int) Math.min(n, buffered.remaining());
+        buffered.position(buffered.position() + k);
+        pos += k;
+        n -= k;
       }
     }
 
@@ -169,6 +205,14 @@ final class StreamedBlock {
 
     @Override
     public int read(byte[] b, int off, int len) throws IOException {
+      return len == 0 ? 0 : read(ByteBuffer.wrap(b, off, len));
+    }
+
+    @Override
+    public int read(ByteBuffer dst) throws IOException {
+      if (!dst.hasRemaining()) {
+        return 0;
+      }
       if (pos < valueStart) {
         consume(valueStart - pos);
       }
@@ -176,16 +220,28 @@ final class StreamedBlock {
         finish();
         return -1;
       }
-      int n = block.read(b, off, (int) Math.min(len, valueEnd - pos));
-      if (n < 0) {
-        throw new CorruptInputException(what + ": block ends early");
+      long left = valueEnd - pos;
+      int n;
+      if (buffered.hasRemaining() || dst.remaining() < buffered.capacity() && !dst.isDirect()) {
+        fill();
+        n = (int) Math.min(Math.min(dst.remaining(), buffered.remaining()), left);
+        int limit = buffered.limit();
+        buffered.limit(buffered.position() + n);
+        dst.put(buffered);
+        buffered.limit(limit);
+      } else {
+        n = readBlock(dst, left); // straight into the caller's buffer
       }
-      crc.update(b, off, n);
       pos += n;
       if (pos == valueEnd) {
         finish();
       }
       return n;
+    }
+
+    @Override
+    public boolean isOpen() {
+      return block.isOpen();
     }
 
     @Override
