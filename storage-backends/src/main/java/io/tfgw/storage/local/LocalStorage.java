@@ -355,12 +355,12 @@ public final class LocalStorage implements Storage, io.tfgw.core.storage.FileTim
   }
 
   /**
-   * Writes on the caller's thread, in 64 KiB pieces. Measured on the 2-core VM of README's Performance section (A/B
-   * runs, each after the same settling), this beat a writer thread per file with periodic fdatasync: the thread's
-   * hand-offs and copies cost more than the overlap won, since write(2) to the page cache is a memory copy either
-   * way and the disk writes back in the background until the one fsync at commit, as {@code cp} + {@code sync} does.
-   * 64 KiB pieces, because copying 1 GiB with {@code dd conv=fsync} costs 0.4 s of system time in them and 1.3-2.5 s
-   * in 128 KiB to 4 MiB ones there.
+   * Writes on the caller's thread. Where the file system takes it, bytes go to the disk with O_DIRECT through
+   * {@link DirectFileWriter} (why: see there); otherwise through the page cache in 64 KiB pieces, and a direct buffer
+   * as it is. Measured on the 2-core VM of README's Performance section (A/B runs, each after the same settling),
+   * synchronous writes beat a writer thread per file with periodic fdatasync: its hand-offs and copies cost more than
+   * the overlap won. 64 KiB pieces for buffered writes, because copying 1 GiB with {@code dd conv=fsync} costs 0.4 s
+   * of system time in them and 1.3-2.5 s in 128 KiB to 4 MiB ones there.
    */
   private static final class LocalAtomicOutput extends AtomicOutputStream {
     static final int PIECE = 1 << 16;
@@ -371,6 +371,8 @@ public final class LocalStorage implements Storage, io.tfgw.core.storage.FileTim
     private final Path target;
     private final Path temp;
     private final FileChannel channel;
+    /** Null where the file is written through the page cache, by {@link #out}. */
+    private final DirectFileWriter direct;
     private final OutputStream out;
     private long position;
     /** Null: replace whatever is there; otherwise the version the file must still have at commit. */
@@ -385,13 +387,15 @@ public final class LocalStorage implements Storage, io.tfgw.core.storage.FileTim
         Files.createDirectories(dir);
         this.temp = dir.resolve(TEMP_PREFIX + target.getFileName() + "-"
             + Long.toHexString(ThreadLocalRandom.current().nextLong()));
-        this.channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        this.direct = DirectFileWriter.tryOpen(temp);
+        this.channel = direct != null ? direct.channel()
+            : FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
       } catch (FileSystemException e) {
         throw new StorageException("Cannot create " + location + ": " + describe(e), e);
       } catch (IOException e) {
         throw new StorageException("Cannot create " + location + ": " + e.getMessage(), e);
       }
-      this.out = new BufferedOutputStream(Channels.newOutputStream(channel), PIECE);
+      this.out = direct != null ? null : new BufferedOutputStream(Channels.newOutputStream(channel), PIECE);
     }
 
     private static String describe(FileSystemException e) {
@@ -411,7 +415,11 @@ public final class LocalStorage implements Storage, io.tfgw.core.storage.FileTim
     @Override
     public void write(int b) {
       try {
-        out.write(b);
+        if (direct != null) {
+          direct.write(b);
+        } else {
+          out.write(b);
+        }
       } catch (IOException e) {
         throw writeFailed(e);
       }
@@ -422,29 +430,32 @@ public final class LocalStorage implements Storage, io.tfgw.core.storage.FileTim
     public void write(byte[] b, int off, int len) {
       java.util.Objects.checkFromIndexSize(off, len, b.length);
       try {
-        out.write(b, off, len);
+        if (direct != null) {
+          direct.write(b, off, len);
+        } else {
+          out.write(b, off, len);
+        }
       } catch (IOException e) {
         throw writeFailed(e);
       }
       position += len;
     }
 
-    /** A direct buffer goes to write(2) as it is: the kernel copies it into the page cache, nothing else does. */
+    /** A direct buffer goes to write(2) as it is (or into the O_DIRECT staging buffer): no array in between. */
     @Override
     public void write(ByteBuffer src) {
-      if (!src.isDirect() || src.remaining() < DIRECT_WRITE_MIN) {
-        try {
-          super.write(src); // counted by write(byte[])
-        } catch (IOException e) {
-          throw writeFailed(e);
-        }
-        return;
-      }
       int len = src.remaining();
       try {
-        out.flush();
-        while (src.hasRemaining()) {
-          channel.write(src);
+        if (direct != null) {
+          direct.write(src);
+        } else if (!src.isDirect() || len < DIRECT_WRITE_MIN) {
+          super.write(src); // counted by write(byte[])
+          return;
+        } else {
+          out.flush();
+          while (src.hasRemaining()) {
+            channel.write(src);
+          }
         }
       } catch (IOException e) {
         throw writeFailed(e);
@@ -454,6 +465,9 @@ public final class LocalStorage implements Storage, io.tfgw.core.storage.FileTim
 
     @Override
     public void flush() {
+      if (direct != null) {
+        return; // written by commit; nobody reads the hidden temp file before
+      }
       try {
         out.flush();
       } catch (IOException e) {
@@ -469,8 +483,13 @@ public final class LocalStorage implements Storage, io.tfgw.core.storage.FileTim
     @Override
     protected void doCommit() {
       try {
-        out.flush();
-        channel.force(true);
+        if (direct != null) {
+          direct.finish(position);
+          direct.release();
+        } else {
+          out.flush();
+          channel.force(true);
+        }
         channel.close();
         if (expected == null) {
           publish();
@@ -501,6 +520,9 @@ public final class LocalStorage implements Storage, io.tfgw.core.storage.FileTim
 
     @Override
     protected void doAbort() {
+      if (direct != null) {
+        direct.release();
+      }
       try {
         channel.close();
       } catch (IOException ignored) {

@@ -72,6 +72,38 @@ class LocalWritesTest {
     assertThat(Files.readAllBytes(dir.resolve("big.bin"))).isEqualTo(content);
   }
 
+  /**
+   * Files written with O_DIRECT go out in aligned pieces and are cut back to their length at commit; beyond the
+   * slots for that, files open at the same time are written through the page cache. Every length that meets an
+   * edge (empty, one byte, one block, one staging buffer and one byte more) on both paths.
+   */
+  @Test
+  void everyLengthLandsExactlyWhetherWrittenDirectOrBuffered() throws Exception {
+    int[] lengths = {0, 1, 4095, 4096, 4097, DirectFileWriter.STAGE - 1, DirectFileWriter.STAGE, DirectFileWriter.STAGE + 1,
+        2 * DirectFileWriter.STAGE + 12345};
+    int files = DirectFileWriter.SLOTS + lengths.length;
+    java.util.List<AtomicOutputStream> outs = new java.util.ArrayList<>();
+    java.util.List<byte[]> contents = new java.util.ArrayList<>();
+    for (int i = 0; i < files; i++) {
+      outs.add(storage.outputFile(Location.local(dir.resolve("f" + i + ".bin"))).create());
+      contents.add(randomBytes(100 + i, lengths[i % lengths.length]));
+    }
+    for (int i = 0; i < files; i++) {
+      writeInPieces(outs.get(i), contents.get(i));
+    }
+    for (int i = 0; i < files; i++) {
+      outs.get(i).commit();
+      assertThat(Files.readAllBytes(dir.resolve("f" + i + ".bin"))).as("file %d", i).isEqualTo(contents.get(i));
+    }
+    // the slots are free again: a file written now must be exact too
+    byte[] again = randomBytes(99, 3 * DirectFileWriter.STAGE + 7);
+    try (AtomicOutputStream out = storage.outputFile(Location.local(dir.resolve("again.bin"))).create()) {
+      writeInPieces(out, again);
+      out.commit();
+    }
+    assertThat(Files.readAllBytes(dir.resolve("again.bin"))).isEqualTo(again);
+  }
+
   @Test
   void abortAfterDirectWritesLeavesNothing() throws Exception {
     try (AtomicOutputStream out = storage.outputFile(Location.local(dir.resolve("gone.bin"))).create()) {
