@@ -137,6 +137,7 @@ public final class Bench {
       List<Runs.Result> dds = new ArrayList<>();
       Path ddTo = work.resolve("dd-" + kind + ".data");
       Path dataFile = Path.of(v2 + ".data-00000-of-00001");
+      Runs.warm(v2.getParent());
       for (int round = 0; round < 3; round++) {
         Files.deleteIfExists(ddTo);
         Runs.sync();
@@ -152,6 +153,7 @@ public final class Bench {
         Runs.sync();
         toV1s.add(Runs.tfgw(jar, "-Xmx256m", "convert", v2.toString(), v1.toString(), "--to", "v1", "--no-meta", "-q"));
         Runs.deleteTree(back.getParent());
+        Runs.warm(v1.getParent());
         Runs.sync();
         toV2s.add(Runs.tfgw(jar, "-Xmx256m", "convert", v1.toString(), back.toString(), "--to", "v2", "--no-meta", "-q"));
         Runs.deleteTree(back.getParent());
@@ -244,10 +246,13 @@ public final class Bench {
       // tfgw and the AWS CLI alternate, three rounds, median of each: the VM's disk and first-touch memory costs
       // drift over minutes, and whoever went first would otherwise pay for the other
       BenchS3.Rounds rounds = new BenchS3.Rounds();
+      Runs.warm(tree);
       for (int round = 0; round < 3; round++) {
+        Runs.sync(); // every upload starts settled too: the store in this JVM writes what it receives to disk
         rounds.up.add(Runs.tfgwEnv(jar, env, "cp", "-r", tree.toString(), "s3://bench/tfgw/1/",
             s3Args.get(0), s3Args.get(1), s3Args.get(2), "-q").seconds());
         if (withAws) try {
+          Runs.sync();
           rounds.awsUp.add(Runs.command(List.of(aws.toString(), "s3", "cp", "--recursive", "--only-show-errors",
               "--endpoint-url", server.endpoint().toString(), tree.toString(), "s3://bench/aws/1/"), awsEnv).seconds());
         } catch (java.io.IOException e) {

@@ -112,6 +112,7 @@ final class OnnxExportBench {
     Path cpTo = work.resolve("onnx-cp.data");
     Runs.deleteTree(outDir);
     Files.deleteIfExists(cpTo);
+    Runs.warm(Path.of(prefix + ".meta"), Path.of(prefix + ".index"), data);
     Runs.sync();
     double cp = Runs.command(List.of("sh", "-c", "cp '" + data + "' '" + cpTo + "' && sync")).seconds();
     Files.deleteIfExists(cpTo);

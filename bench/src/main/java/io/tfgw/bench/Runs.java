@@ -177,6 +177,28 @@ final class Runs {
    */
   static int settleSeconds = 8;
 
+  /**
+   * Reads files (or every file below a directory) once, so that they are in the page cache: every timed command
+   * reads a source in the cache, as cp's does. tfgw writes its outputs past the cache (O_DIRECT), so a file it has
+   * just written, which the next command reads, would otherwise come from the disk.
+   */
+  static void warm(Path... paths) throws IOException {
+    byte[] buf = new byte[1 << 20];
+    for (Path p : paths) {
+      List<Path> files;
+      try (Stream<Path> s = Files.isDirectory(p) ? Files.walk(p) : Stream.of(p)) {
+        files = s.filter(Files::isRegularFile).toList();
+      }
+      for (Path f : files) {
+        try (var in = Files.newInputStream(f)) {
+          while (in.read(buf) >= 0) {
+            // only the page cache is wanted
+          }
+        }
+      }
+    }
+  }
+
   /** Flushes dirty pages so the next timed run does not pay for earlier writes, then lets freed memory settle. */
   static void sync() throws Exception {
     new ProcessBuilder("sync").inheritIO().start().waitFor();
