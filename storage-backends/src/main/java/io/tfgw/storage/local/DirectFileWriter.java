@@ -39,6 +39,9 @@ final class DirectFileWriter {
   private static final Semaphore SLOT_PERMITS = new Semaphore(SLOTS);
   /** Staging buffers of finished writers, reused: direct memory is freed only by a GC, so it is not churned. */
   private static final ConcurrentLinkedQueue<ByteBuffer> SPARE = new ConcurrentLinkedQueue<>();
+  /** Per device: the alignment its file system needs for O_DIRECT, or -1 where it refused it. */
+  private static final java.util.concurrent.ConcurrentHashMap<Object, Integer> ALIGNMENT_BY_DEVICE =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   private final FileChannel channel;
   private final int align;
@@ -54,38 +57,49 @@ final class DirectFileWriter {
   /**
    * A direct writer of the new file {@code path}, created by this call; or null, with no file created, where the
    * file system does not take O_DIRECT, when it is turned off, or when {@link #SLOTS} files are being written so.
+   * The first file on each device is probed (its block size looked up, one aligned write tried); later ones reuse
+   * the answer, so a tree of many small files pays for it once.
    */
   static DirectFileWriter tryOpen(Path path) {
     if (!ENABLED || !SLOT_PERMITS.tryAcquire()) {
       return null;
     }
+    Object device = deviceOf(path.getParent());
+    Integer known = device == null ? null : ALIGNMENT_BY_DEVICE.get(device);
+    if (known != null && known < 0) {
+      SLOT_PERMITS.release();
+      return null;
+    }
     FileChannel channel = null;
     try {
-      int align = MIN_ALIGN;
-      try {
-        long block = Files.getFileStore(path.getParent()).getBlockSize();
-        if (block > MIN_ALIGN && block <= STAGE && Long.bitCount(block) == 1) {
-          align = (int) block;
-        }
-      } catch (IOException | UnsupportedOperationException e) {
-        // the 4 KiB default is right for every disk but exotic ones, and the probe below catches those
-      }
+      int align = known != null ? known : alignmentOf(path.getParent());
       channel = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
           com.sun.nio.file.ExtendedOpenOption.DIRECT);
       ByteBuffer stage = SPARE.poll();
-      if (stage == null || stage.capacity() < STAGE || ((ByteBuffer) stage).alignmentOffset(0, align) != 0) {
+      if (stage == null || stage.capacity() < STAGE || stage.alignmentOffset(0, align) != 0) {
         stage = ByteBuffer.allocateDirect(STAGE + align).alignedSlice(align);
       }
       stage.clear().limit(STAGE);
-      // The probe: some file systems accept the flag at open and refuse the writes.
-      ByteBuffer probe = stage.duplicate().clear().limit(align);
-      while (probe.hasRemaining()) {
-        channel.write(probe, probe.position());
+      if (known == null) {
+        // The probe: some file systems accept the flag at open and refuse the writes.
+        ByteBuffer probe = stage.duplicate().clear().limit(align);
+        while (probe.hasRemaining()) {
+          channel.write(probe, probe.position());
+        }
+        channel.truncate(0);
+        if (device != null) {
+          ALIGNMENT_BY_DEVICE.put(device, align);
+        }
       }
-      channel.truncate(0);
       return new DirectFileWriter(channel, align, stage);
     } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
       SLOT_PERMITS.release();
+      // O_DIRECT refused is EINVAL (or the JDK's refusal of the option); other failures (permissions, a full disk)
+      // are the caller's to report when it creates the file itself, and say nothing about O_DIRECT
+      boolean refused = !(e instanceof IOException) || String.valueOf(e.getMessage()).contains("Invalid argument");
+      if (device != null && refused) {
+        ALIGNMENT_BY_DEVICE.put(device, -1);
+      }
       if (channel != null) {
         try {
           channel.close();
@@ -96,6 +110,27 @@ final class DirectFileWriter {
       }
       return null;
     }
+  }
+
+  /** The device a directory is on (st_dev), or null where the platform does not say. */
+  private static Object deviceOf(Path dir) {
+    try {
+      return Files.getAttribute(dir, "unix:dev");
+    } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+      return null;
+    }
+  }
+
+  private static int alignmentOf(Path dir) {
+    try {
+      long block = Files.getFileStore(dir).getBlockSize();
+      if (block > MIN_ALIGN && block <= STAGE && Long.bitCount(block) == 1) {
+        return (int) block;
+      }
+    } catch (IOException | UnsupportedOperationException e) {
+      // the 4 KiB default is right for every disk but exotic ones, and the probe catches those
+    }
+    return MIN_ALIGN;
   }
 
   void write(int b) throws IOException {
