@@ -1,12 +1,9 @@
 package io.tfgw.core.io;
 
-import io.tfgw.core.ChecksumMismatchException;
-import io.tfgw.core.CorruptInputException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
 import java.util.function.Function;
-import java.util.zip.CRC32C;
 
 /**
  * {@link ChecksummedInputStream} for buffers: passes through exactly {@code length} bytes while computing their
@@ -15,12 +12,7 @@ import java.util.zip.CRC32C;
  */
 public final class ChecksummedChannel implements ReadableByteChannel {
   private final ReadableByteChannel in;
-  private final CRC32C crc = new CRC32C();
-  private final long length;
-  private final int expectedCrc;
-  private final Function<String, String> describe;
-  private long consumed;
-  private boolean verified;
+  private final ExpectedCrc check;
 
   /**
    * @param expectedCrc the unmasked crc32c the bytes must have
@@ -28,15 +20,13 @@ public final class ChecksummedChannel implements ReadableByteChannel {
    */
   public ChecksummedChannel(ReadableByteChannel in, long length, int expectedCrc, Function<String, String> describe) {
     this.in = in;
-    this.length = length;
-    this.expectedCrc = expectedCrc;
-    this.describe = describe;
+    this.check = new ExpectedCrc(length, expectedCrc, describe);
   }
 
   @Override
   public int read(ByteBuffer dst) throws IOException {
-    if (consumed >= length) {
-      checkEnd();
+    if (check.remaining() <= 0) {
+      check.checkEnd();
       return -1;
     }
     if (!dst.hasRemaining()) {
@@ -44,7 +34,7 @@ public final class ChecksummedChannel implements ReadableByteChannel {
     }
     int start = dst.position();
     int limit = dst.limit();
-    dst.limit(start + (int) Math.min(dst.remaining(), length - consumed));
+    dst.limit(start + (int) Math.min(dst.remaining(), check.remaining()));
     int n;
     try {
       n = in.read(dst);
@@ -52,25 +42,10 @@ public final class ChecksummedChannel implements ReadableByteChannel {
       dst.limit(limit);
     }
     if (n < 0) {
-      throw new CorruptInputException(describe.apply("data ends after " + consumed + " of " + length + " bytes"));
+      throw check.endedEarly();
     }
-    ByteBuffer filled = dst.duplicate();
-    filled.position(start).limit(start + n);
-    crc.update(filled);
-    consumed += n;
-    checkEnd();
+    check.update(dst.duplicate().position(start).limit(start + n));
     return n;
-  }
-
-  private void checkEnd() {
-    if (consumed == length && !verified) {
-      verified = true;
-      int actual = (int) crc.getValue();
-      if (actual != expectedCrc) {
-        throw new ChecksumMismatchException(describe.apply(
-            String.format("checksum mismatch (stored %08x, computed %08x)", expectedCrc, actual)));
-      }
-    }
   }
 
   @Override

@@ -1,12 +1,9 @@
 package io.tfgw.core.io;
 
-import io.tfgw.core.ChecksumMismatchException;
-import io.tfgw.core.CorruptInputException;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.function.Function;
-import java.util.zip.CRC32C;
 
 /**
  * Passes through exactly {@code length} bytes while computing their crc32c, and fails the read that reaches the
@@ -14,12 +11,7 @@ import java.util.zip.CRC32C;
  * finish reading a tensor without its checksum having been verified.
  */
 public final class ChecksummedInputStream extends FilterInputStream {
-  private final CRC32C crc = new CRC32C();
-  private final long length;
-  private final int expectedCrc;
-  private final Function<String, String> describe;
-  private long consumed;
-  private boolean verified;
+  private final ExpectedCrc check;
 
   /**
    * @param expectedCrc the unmasked crc32c the bytes must have
@@ -27,20 +19,7 @@ public final class ChecksummedInputStream extends FilterInputStream {
    */
   public ChecksummedInputStream(InputStream in, long length, int expectedCrc, Function<String, String> describe) {
     super(in);
-    this.length = length;
-    this.expectedCrc = expectedCrc;
-    this.describe = describe;
-  }
-
-  private void checkEnd() {
-    if (consumed == length && !verified) {
-      verified = true;
-      int actual = (int) crc.getValue();
-      if (actual != expectedCrc) {
-        throw new ChecksumMismatchException(describe.apply(
-            String.format("checksum mismatch (stored %08x, computed %08x)", expectedCrc, actual)));
-      }
-    }
+    this.check = new ExpectedCrc(length, expectedCrc, describe);
   }
 
   @Override
@@ -52,18 +31,16 @@ public final class ChecksummedInputStream extends FilterInputStream {
 
   @Override
   public int read(byte[] b, int off, int len) throws IOException {
-    if (consumed >= length) {
-      checkEnd();
+    if (check.remaining() <= 0) {
+      check.checkEnd();
       return -1;
     }
-    int want = (int) Math.min(len, length - consumed);
+    int want = (int) Math.min(len, check.remaining());
     int n = in.read(b, off, want);
     if (n < 0) {
-      throw new CorruptInputException(describe.apply("data ends after " + consumed + " of " + length + " bytes"));
+      throw check.endedEarly();
     }
-    crc.update(b, off, n);
-    consumed += n;
-    checkEnd();
+    check.update(b, off, n);
     return n;
   }
 
@@ -83,7 +60,7 @@ public final class ChecksummedInputStream extends FilterInputStream {
 
   @Override
   public int available() throws IOException {
-    return (int) Math.min(in.available(), length - consumed);
+    return (int) Math.min(in.available(), check.remaining());
   }
 
   @Override
